@@ -1,0 +1,95 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The data flow of DESIGN.md, one module a box:
+// CSystemd (C) -> Collector (agent) -> UsageRecords (shared vocabulary) <- Aggregation (aggregator) -> Billing (pure)
+let package = Package(
+    name: "meetmeter",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "meetmeter-agent", targets: ["meetmeter-agent"]),
+        .executable(name: "meetmeter-aggregator", targets: ["meetmeter-aggregator"]),
+        .executable(name: "meetmeter", targets: ["meetmeter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // The only target that includes C headers: libsystemd's sd-journal and sd-daemon.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        // The record vocabulary and the line codec both sides share. No I/O.
+        .target(name: "UsageRecords"),
+        // TOML configuration files with errors that name the file, line and key.
+        .target(
+            name: "ConfigFiles",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        // The agent's library: sources, parsers, spool, shipper.
+        .target(
+            name: "Collector",
+            dependencies: [
+                "UsageRecords", "ConfigFiles", "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The aggregator's library: listener, store, queries.
+        .target(
+            name: "Aggregation",
+            dependencies: [
+                "UsageRecords", "ConfigFiles",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // Rating: records, policy and period in; quantities and invoice lines out. Pure.
+        .target(name: "Billing", dependencies: ["UsageRecords", "ConfigFiles"]),
+
+        .executableTarget(
+            name: "meetmeter-agent",
+            dependencies: [
+                "Collector", "UsageRecords",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "meetmeter-aggregator",
+            dependencies: [
+                "Aggregation", "UsageRecords",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "meetmeter",
+            dependencies: [
+                "Collector", "Aggregation", "Billing", "UsageRecords",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        .testTarget(name: "UsageRecordsTests", dependencies: ["UsageRecords"]),
+        .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
+        .testTarget(name: "CollectorTests", dependencies: ["Collector", "UsageRecords"]),
+        .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "UsageRecords"]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "UsageRecords"]),
+        // Runs the built executables against each other over real TCP and a real SQLite file.
+        .testTarget(name: "EndToEndTests", dependencies: ["UsageRecords", "Aggregation", "Billing"]),
+    ]
+)

@@ -1,0 +1,104 @@
+/// A record's deterministic identity (DESIGN.md principle 2): derived from where the record came
+/// from, so that reading the same input again yields the same ids and the aggregator can drop the
+/// second copy.
+///
+/// Ids are printable ASCII without spaces, at most 200 bytes, and readable enough to trace a
+/// record back to its source: `bbb1:f:3f9a0c1d2e4b5a69:1048576:0` is the first record made from the
+/// line at byte 1048576 of the file whose fingerprint is 3f9a0c1d2e4b5a69 on host bbb1.
+public struct RecordID: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    public static let maximumLength = 200
+
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public var description: String { rawValue }
+    public static func < (a: RecordID, b: RecordID) -> Bool { a.rawValue < b.rawValue }
+
+    /// Why a text cannot be an id, or nil if it can.
+    public static func problem(with text: String) -> String? {
+        if text.isEmpty { return "is empty" }
+        if text.utf8.count > maximumLength { return "is longer than \(maximumLength) bytes" }
+        if text.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+            return "may hold only printable ASCII without spaces"
+        }
+        return nil
+    }
+
+    /// A record made from a line of a file. `fingerprint` identifies the file by its content (not
+    /// its inode or name, both of which are reused), `offset` is the line's first byte, and `index`
+    /// tells apart several records made from one line.
+    public static func fileLine(host: String, fingerprint: UInt64, offset: UInt64, index: Int = 0) -> RecordID {
+        RecordID(rawValue: "\(safe(host)):f:\(hex16(fingerprint)):\(offset):\(index)")
+    }
+
+    /// A record made from a journal entry, named by the entry's sequence-number id and sequence
+    /// number from its cursor (`s=…;i=…`), which together name one entry for good. A cursor without
+    /// them is hashed.
+    public static func journalEntry(host: String, cursor: String, index: Int = 0) -> RecordID {
+        var seqnumID: Substring?
+        var seqnum: Substring?
+        for part in cursor.split(separator: ";") {
+            if part.hasPrefix("s=") { seqnumID = part.dropFirst(2) }
+            if part.hasPrefix("i=") { seqnum = part.dropFirst(2) }
+        }
+        if let seqnumID, let seqnum, !seqnumID.isEmpty, !seqnum.isEmpty,
+           RecordID.problem(with: String(seqnumID) + String(seqnum)) == nil
+        {
+            return RecordID(rawValue: "\(safe(host)):j:\(seqnumID):\(seqnum):\(index)")
+        }
+        let digest = StableHash.digest128(cursor)
+        return RecordID(rawValue: "\(safe(host)):jh:\(hex16(digest.0))\(hex16(digest.1)):\(index)")
+    }
+
+    /// A record from a line of standard input or another source without a stable identity:
+    /// named by the source's name, the line number and the hash of the line.
+    public static func streamLine(host: String, source: String, line: UInt64, text: Substring, index: Int = 0) -> RecordID {
+        RecordID(rawValue: "\(safe(host)):s:\(hex16(StableHash.fnv1a64(source))):\(line):\(hex16(StableHash.fnv1a64(text.utf8))):\(index)")
+    }
+
+    /// A sample taken on a schedule: one id per host, kind, key and scheduled time, so a sample
+    /// taken twice for the same slot is stored once.
+    public static func sample(host: String, kind: RecordKind, key: String, scheduled: Timestamp) -> RecordID {
+        RecordID(rawValue: "\(safe(host)):\(kind.rawValue):\(hex16(StableHash.fnv1a64(key))):\(scheduled.seconds)")
+    }
+
+    private static func safe(_ host: String) -> String {
+        String(String.UnicodeScalarView(host.unicodeScalars.map { c in
+            (c.value > 0x20 && c.value < 0x7F && c != ":") ? c : "_"
+        }).prefix(64))
+    }
+
+    static func hex16(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}
+
+/// Hashes that never change between runs or versions (Swift's `Hasher` is seeded per process).
+public enum StableHash {
+    public static func fnv1a64<S: Sequence>(_ bytes: S, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 where S.Element == UInt8 {
+        var h = seed
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x100_0000_01b3
+        }
+        return h
+    }
+
+    public static func fnv1a64(_ text: String) -> UInt64 { fnv1a64(text.utf8) }
+
+    /// 128 bits from two differently seeded passes and a final mix, for identities where a 64-bit
+    /// collision among billions would matter.
+    public static func digest128(_ text: String) -> (UInt64, UInt64) {
+        let a = mix(fnv1a64(text.utf8))
+        let b = mix(fnv1a64(text.utf8, seed: 0x8422_2325_cbf2_9ce4) ^ UInt64(text.utf8.count))
+        return (a, b)
+    }
+
+    /// splitmix64's finaliser: spreads every input bit over the output.
+    public static func mix(_ x0: UInt64) -> UInt64 {
+        var x = x0
+        x = (x ^ (x >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        x = (x ^ (x >> 27)) &* 0x94d0_49bb_1331_11eb
+        return x ^ (x >> 31)
+    }
+}
