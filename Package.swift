@@ -5,7 +5,7 @@ import PackageDescription
 // CSystemd (C) -> Collector (agent) -> UsageRecords (shared vocabulary) <- Aggregation (aggregator) -> Billing (pure)
 let package = Package(
     name: "meetmeter",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "meetmeter-agent", targets: ["meetmeter-agent"]),
         .executable(name: "meetmeter-aggregator", targets: ["meetmeter-aggregator"]),

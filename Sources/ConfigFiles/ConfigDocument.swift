@@ -144,3 +144,16 @@ func readWholeFile(_ path: String) throws -> String {
     }
     return text
 }
+
+extension ConfigDocument {
+    /// The text of a file a configuration refers to (a token file), with errors that name it.
+    public static func readText(path: String) throws(ConfigError) -> String {
+        do {
+            return try readWholeFile(path)
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(file: path, line: nil, key: nil, message: "cannot be read: \(error)")
+        }
+    }
+}

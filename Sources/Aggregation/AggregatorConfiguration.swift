@@ -1,0 +1,80 @@
+import ConfigFiles
+
+/// aggregator.toml, read and checked. Every key, its default and its meaning is in
+/// aggregator.toml(5).
+public struct AggregatorConfiguration: Sendable {
+    public var listenHost: String
+    public var listenPort: Int
+    /// The SQLite database file.
+    public var databasePath: String
+    /// Agent host name → token. Agents not listed are refused.
+    public var tokens: [String: String]
+    /// Accept agents without a token. Only for a demo on 127.0.0.1.
+    public var allowUnauthenticated: Bool
+    public var maxLineBytes: Int
+    public var maxBadLines: Int
+    public var path: String
+
+    public static func load(path: String) throws(ConfigError) -> AggregatorConfiguration {
+        try AggregatorConfiguration(document: try ConfigDocument(path: path))
+    }
+
+    public init(document: ConfigDocument) throws(ConfigError) {
+        let root = document.root
+        path = document.path
+        try root.rejectUnknownKeys(allowed: ["listen", "store", "agents", "limits"])
+
+        let listen = try root.tableOrEmpty("listen")
+        try listen.rejectUnknownKeys(allowed: ["address", "allow_unauthenticated"])
+        let address = try listen.string("address", default: "127.0.0.1:7800")
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
+              (0...65535).contains(port), colon != address.startIndex
+        else {
+            throw listen.error("address", "'\(address)' is not HOST:PORT (for example 0.0.0.0:7800)")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        listenHost = host
+        listenPort = port
+        allowUnauthenticated = try listen.bool("allow_unauthenticated", default: false)
+
+        let store = try root.tableOrEmpty("store")
+        try store.rejectUnknownKeys(allowed: ["backend", "path"])
+        _ = try store.choice("backend", of: ["sqlite"], default: "sqlite")
+        databasePath = try store.string("path", default: "/var/lib/meetmeter-aggregator/meetmeter.sqlite")
+
+        var tokens: [String: String] = [:]
+        for agent in try root.tables("agents") {
+            try agent.rejectUnknownKeys(allowed: ["host", "token", "token_file"])
+            let host = try agent.string("host")
+            if tokens[host] != nil { throw agent.error("host", "'\(host)' is listed twice") }
+            let token: String
+            if let file = try agent.optionalString("token_file") {
+                do {
+                    token = try ConfigDocument.readText(path: file).filter { !$0.isWhitespace }
+                } catch {
+                    throw agent.error("token_file", error.message)
+                }
+            } else {
+                token = try agent.string("token")
+            }
+            if token.count < 16 {
+                throw agent.error(agent.has("token") ? "token" : "token_file",
+                                  "a token must have at least 16 characters; make one with: head -c 24 /dev/urandom | base64")
+            }
+            tokens[host] = token
+        }
+        self.tokens = tokens
+
+        let limits = try root.tableOrEmpty("limits")
+        try limits.rejectUnknownKeys(allowed: ["max_line_bytes", "max_bad_lines"])
+        maxLineBytes = Int(try limits.integer("max_line_bytes", default: 64 * 1024, range: 1024...(1 << 24)))
+        maxBadLines = Int(try limits.integer("max_bad_lines", default: 10, range: 1...1_000_000))
+
+        if tokens.isEmpty && !allowUnauthenticated {
+            throw ConfigError(file: path, line: nil, key: "agents",
+                              message: "lists no agent: add an [[agents]] table with host and token for each meeting host "
+                                  + "(or set listen.allow_unauthenticated = true for a local demo)")
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import ConfigFiles
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// agent.toml, read and checked. Every key, its default and its meaning is in agent.toml(5).
+public struct AgentConfiguration: Sendable {
+    public struct FileSource: Sendable {
+        /// Paths or globs to follow.
+        public var paths: [String]
+        /// `bbb`, `jitsi`, `auto` or `rules`.
+        public var software: String
+    }
+
+    public struct JournalSource: Sendable {
+        /// A folder of journal files to read instead of the system journal.
+        public var directory: String?
+        public var units: [String]
+        public var identifiers: [String]
+        public var software: String
+    }
+
+    /// The host name records carry; the aggregator authenticates it.
+    public var host: String
+    public var stateDirectory: String
+    public var aggregatorHost: String
+    public var aggregatorPort: Int
+    public var token: String?
+    public var spoolMaxBytes: UInt64
+    public var batchSize: Int
+    public var files: [FileSource]
+    public var journal: JournalSource?
+    public var maxLineBytes: Int
+    public var heartbeatInterval: Int64
+    public var instanceSize: String
+    /// Where the configuration came from, for messages.
+    public var path: String
+
+    public static let softwareChoices = ["bbb", "jitsi", "auto"]
+
+    public static func load(path: String) throws(ConfigError) -> AgentConfiguration {
+        let doc = try ConfigDocument(path: path)
+        return try AgentConfiguration(document: doc)
+    }
+
+    public init(document: ConfigDocument) throws(ConfigError) {
+        let root = document.root
+        path = document.path
+        try root.rejectUnknownKeys(allowed: ["host", "state_directory", "aggregator", "spool", "files", "journal", "heartbeat", "max_line_bytes"])
+        host = try root.string("host", default: Self.systemHostName())
+        if host.isEmpty || host.contains(where: { $0 == " " || $0 == ":" }) {
+            throw root.error("host", "'\(host)' is not a usable host name (no spaces or colons)")
+        }
+        stateDirectory = try root.string("state_directory", default: "/var/lib/meetmeter-agent")
+        maxLineBytes = Int(try root.integer("max_line_bytes", default: 1 << 20, range: 1024...(64 << 20)))
+
+        let aggregator = try root.tableOrEmpty("aggregator")
+        try aggregator.rejectUnknownKeys(allowed: ["address", "token", "token_file", "batch_size"])
+        let address = try aggregator.string("address", default: "127.0.0.1:7800")
+        guard let (h, p) = Self.splitAddress(address) else {
+            throw aggregator.error("address", "'\(address)' is not HOST:PORT (for example 127.0.0.1:7800)")
+        }
+        aggregatorHost = h
+        aggregatorPort = p
+        if let tokenFile = try aggregator.optionalString("token_file") {
+            do {
+                let text = try ConfigDocument.readText(path: tokenFile)
+                token = text.trimmingWhitespace()
+            } catch {
+                throw aggregator.error("token_file", "\(error.message)")
+            }
+        } else {
+            token = try aggregator.optionalString("token")
+        }
+        batchSize = Int(try aggregator.integer("batch_size", default: 500, range: 1...100_000))
+
+        let spool = try root.tableOrEmpty("spool")
+        try spool.rejectUnknownKeys(allowed: ["max_bytes"])
+        spoolMaxBytes = UInt64(try spool.integer("max_bytes", default: 256 << 20, range: (64 << 10)...(1 << 40)))
+
+        var files: [FileSource] = []
+        for table in try root.tables("files") {
+            try table.rejectUnknownKeys(allowed: ["paths", "software"])
+            let paths = try table.stringArray("paths")
+            if paths.isEmpty { throw table.missing("paths") }
+            for p in paths where !p.hasPrefix("/") {
+                throw table.error("paths", "'\(p)' is not an absolute path")
+            }
+            files.append(FileSource(paths: paths, software: try table.choice("software", of: Self.softwareChoices, default: "auto")))
+        }
+        self.files = files
+
+        if let j = try root.table("journal") {
+            try j.rejectUnknownKeys(allowed: ["enabled", "directory", "units", "identifiers", "software"])
+            if try j.bool("enabled", default: true) {
+                journal = JournalSource(
+                    directory: try j.optionalString("directory"),
+                    units: try j.stringArray("units"),
+                    identifiers: try j.stringArray("identifiers"),
+                    software: try j.choice("software", of: Self.softwareChoices, default: "auto"))
+            } else {
+                journal = nil
+            }
+        } else {
+            journal = nil
+        }
+
+        let heartbeat = try root.tableOrEmpty("heartbeat")
+        try heartbeat.rejectUnknownKeys(allowed: ["interval", "size"])
+        heartbeatInterval = try heartbeat.integer("interval", default: 60, range: 1...86_400)
+        instanceSize = try heartbeat.string("size", default: "default")
+
+        if files.isEmpty && journal == nil {
+            throw ConfigError(file: path, line: nil, key: nil,
+                              message: "names no source: add a [[files]] table or a [journal] table")
+        }
+    }
+
+    static func splitAddress(_ address: String) -> (String, Int)? {
+        guard let colon = address.lastIndex(of: ":") else { return nil }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else { return nil }
+        return (host, port)
+    }
+
+    static func systemHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(cString: buffer)
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,132 @@
+@testable import Collector
+import Testing
+import UsageRecords
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func temporaryDirectory(_ name: String) -> String {
+    var template = Array("/tmp/meetmeter-\(name)-XXXXXX".utf8CString)
+    let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    return path
+}
+
+func removeTree(_ path: String) {
+    _ = path.withCString { p in system("rm -rf '\(String(cString: p))'") }
+}
+
+func sampleRecords(_ n: Int, from start: Int = 0, host: String = "h") -> [UsageRecord] {
+    (start..<(start + n)).map { i in
+        UsageRecord(id: RecordID(rawValue: "\(host):t:\(i)"), time: Timestamp(seconds: 1_800_000_000 + Int64(i)), host: host,
+                    payload: .userJoined(UserJoined(meeting: "m\(i % 7)", user: "u\(i)", role: "VIEWER")))
+    }
+}
+
+@Suite struct SpoolTests {
+    @Test func appendReadAcknowledgeAndReopen() async throws {
+        let dir = temporaryDirectory("spool")
+        defer { removeTree(dir) }
+        do {
+            let spool = try Spool(configuration: SpoolConfiguration(directory: dir, maxBytes: 1 << 20, segmentBytes: 4096))
+            try await spool.append(sampleRecords(100))
+            let first = try await spool.entries(after: nil, limit: 30)
+            #expect(first.map(\.id) == (0..<30).map { "h:t:\($0)" })
+            try await spool.acknowledge(through: first.last!.end, count: first.count)
+            #expect(await spool.pendingRecords == 70)
+        }
+        // A new process sees exactly the unacknowledged records, in order.
+        let reopened = try Spool(configuration: SpoolConfiguration(directory: dir, maxBytes: 1 << 20, segmentBytes: 4096))
+        #expect(await reopened.pendingRecords == 70)
+        var ids: [String] = []
+        var cursor: SpoolCursor?
+        while ids.count < 70 {
+            let batch = try await reopened.entries(after: cursor, limit: 25)
+            ids += batch.map(\.id)
+            cursor = batch.last?.end
+        }
+        #expect(ids == (30..<100).map { "h:t:\($0)" })
+        let decoded = try RecordCodec.decode(try await reopened.entries(after: nil, limit: 1)[0].line)
+        #expect(decoded == sampleRecords(1, from: 30)[0])
+        try await reopened.acknowledge(through: cursor!, count: 70)
+        #expect(await reopened.pendingRecords == 0)
+        #expect(await reopened.pendingBytes == 0)
+        // Finished segments are deleted: only the one being written remains.
+        let segments = try PosixFile.list(dir).filter { $0.hasPrefix("segment-") }
+        #expect(segments.count == 1)
+    }
+
+    @Test func aTornLastRecordIsCutAndTheRestKept() async throws {
+        let dir = temporaryDirectory("spool-torn")
+        defer { removeTree(dir) }
+        do {
+            let spool = try Spool(configuration: SpoolConfiguration(directory: dir))
+            try await spool.append(sampleRecords(10))
+        }
+        // Half a record written when the power went.
+        let path = dir + "/segment-000000000001.log"
+        let fd = open(path, O_WRONLY | O_APPEND)
+        _ = "0badc0de {\"id\":\"h:t:10\",\"ki".withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        let spool = try Spool(configuration: SpoolConfiguration(directory: dir))
+        #expect(await spool.pendingRecords == 10)
+        let all = try await spool.entries(after: nil, limit: 100)
+        #expect(all.count == 10)
+        // Appending after the repair continues cleanly.
+        try await spool.append(sampleRecords(1, from: 10))
+        #expect(try await spool.entries(after: nil, limit: 100).count == 11)
+    }
+
+    @Test func aCorruptRecordIsSkippedAndCounted() async throws {
+        let dir = temporaryDirectory("spool-crc")
+        defer { removeTree(dir) }
+        do {
+            let spool = try Spool(configuration: SpoolConfiguration(directory: dir))
+            try await spool.append(sampleRecords(3))
+        }
+        let path = dir + "/segment-000000000001.log"
+        var bytes = try #require(try PosixFile.readWhole(path))
+        let second = bytes.firstIndex(of: 0x0A)! + 20
+        bytes[second] ^= 0x01
+        try PosixFile.replaceAtomically(path, with: bytes)
+        let spool = try Spool(configuration: SpoolConfiguration(directory: dir))
+        let all = try await spool.entries(after: nil, limit: 100)
+        #expect(all.map(\.id) == ["h:t:0", "h:t:2"])
+    }
+
+    @Test func aFullSpoolMakesAppendWaitUntilAcknowledged() async throws {
+        let dir = temporaryDirectory("spool-full")
+        defer { removeTree(dir) }
+        let spool = try Spool(configuration: SpoolConfiguration(directory: dir, maxBytes: 64 * 1024, segmentBytes: 16 * 1024))
+        // Fill it.
+        var n = 0
+        while await spool.pendingBytes < 60 * 1024 {
+            try await spool.append(sampleRecords(10, from: n))
+            n += 10
+        }
+        let writer = Task { try await spool.append(sampleRecords(50, from: n)) }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(await spool.pendingRecords == Int64(n), "the append waits while the spool is full")
+        // Acknowledge everything that is there; the waiting append goes through.
+        var cursor: SpoolCursor?
+        var acked = 0
+        while acked < n {
+            let batch = try await spool.entries(after: cursor, limit: 100)
+            cursor = batch.last!.end
+            acked += batch.count
+        }
+        try await spool.acknowledge(through: cursor!, count: acked)
+        try await writer.value
+        #expect(await spool.pendingRecords == 50)
+    }
+
+    @Test func waitingForRecordsEndsOnCancel() async throws {
+        let dir = temporaryDirectory("spool-cancel")
+        defer { removeTree(dir) }
+        let spool = try Spool(configuration: SpoolConfiguration(directory: dir))
+        let reader = Task { try await spool.entries(after: nil, limit: 10) }
+        try await Task.sleep(for: .milliseconds(50))
+        reader.cancel()
+        await #expect(throws: CancellationError.self) { _ = try await reader.value }
+    }
+}

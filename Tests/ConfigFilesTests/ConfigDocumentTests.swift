@@ -1,0 +1,99 @@
+import ConfigFiles
+import Testing
+
+@Suite struct ConfigDocumentTests {
+    let text = """
+        # a comment
+        host = "bbb1"
+
+        [aggregator]
+        address = "127.0.0.1:7800"
+        batch_size = "many"
+
+        [[files]]
+        paths = ["/var/log/a.log"]
+
+        [[files]]
+        paths = ["/var/log/b.log", 3]
+        price = 0.30
+        """
+
+    @Test func namesTheLineOfAWrongType() throws {
+        let doc = try ConfigDocument(text: text, path: "/etc/meetmeter/agent.toml")
+        let aggregator = try #require(try doc.root.table("aggregator"))
+        #expect(throws: ConfigError(file: "/etc/meetmeter/agent.toml", line: 6, key: "aggregator.batch_size",
+                                    message: "should be an integer, not a string")) {
+            _ = try aggregator.integer("batch_size", default: 1)
+        }
+    }
+
+    @Test func namesTheLineInsideAnArrayOfTables() throws {
+        let doc = try ConfigDocument(text: text, path: "agent.toml")
+        let files = try doc.root.tables("files")
+        #expect(files.count == 2)
+        #expect(try files[0].stringArray("paths") == ["/var/log/a.log"])
+        do {
+            _ = try files[1].stringArray("paths")
+            Issue.record("accepted a number among paths")
+        } catch {
+            #expect(error.line == 12)
+            #expect(error.key == "files[1].paths")
+            #expect(error.description.hasPrefix("agent.toml:12: key 'files[1].paths':"))
+        }
+    }
+
+    @Test func refusesFloatsForMoney() throws {
+        let doc = try ConfigDocument(text: text, path: "billing.toml")
+        let files = try doc.root.tables("files")
+        do {
+            _ = try files[1].decimal("price")
+            Issue.record("accepted a float")
+        } catch {
+            #expect(error.line == 13)
+            #expect(error.message.contains("strings"))
+        }
+    }
+
+    @Test func namesUnknownKeys() throws {
+        let doc = try ConfigDocument(text: "hots = \"x\"\n", path: "agent.toml")
+        #expect(throws: ConfigError.self) { try doc.root.rejectUnknownKeys(allowed: ["host"]) }
+        do { try doc.root.rejectUnknownKeys(allowed: ["host"]) } catch {
+            #expect(error.line == 1)
+            #expect(error.key == "hots")
+        }
+    }
+
+    @Test func reportsSyntaxErrorsWithTheirLine() {
+        do {
+            _ = try ConfigDocument(text: "a = 1\nb = = 2\n", path: "x.toml")
+            Issue.record("parsed invalid TOML")
+        } catch {
+            #expect(error.line == 2)
+            #expect(error.key == nil)
+        }
+    }
+
+    @Test func reportsMissingFiles() {
+        do {
+            _ = try ConfigDocument(path: "/nonexistent/meetmeter.toml")
+            Issue.record("opened a missing file")
+        } catch {
+            #expect(error.file == "/nonexistent/meetmeter.toml")
+            #expect(error.message.contains("No such file"))
+        }
+    }
+
+    @Test func missingRequiredKeyNamesTheTable() throws {
+        let doc = try ConfigDocument(text: "[aggregator]\nport = 1\n", path: "a.toml")
+        let t = try #require(try doc.root.table("aggregator"))
+        do { _ = try t.string("address") } catch {
+            #expect(error.key == "aggregator.address")
+            #expect(error.line == 1)
+        }
+    }
+
+    @Test func rangesAreChecked() throws {
+        let doc = try ConfigDocument(text: "n = 0\n", path: "a.toml")
+        #expect(throws: ConfigError.self) { _ = try doc.root.integer("n", default: 5, range: 1...10) }
+    }
+}
