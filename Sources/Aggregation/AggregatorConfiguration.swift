@@ -14,6 +14,8 @@ public struct AggregatorConfiguration: Sendable {
     public var maxLineBytes: Int
     public var maxBadLines: Int
     public var path: String
+    /// Things that are allowed but probably not meant, for --check-config and the log.
+    public var warnings: [String]
 
     public static func load(path: String) throws(ConfigError) -> AggregatorConfiguration {
         try AggregatorConfiguration(document: try ConfigDocument(path: path))
@@ -71,10 +73,13 @@ public struct AggregatorConfiguration: Sendable {
         maxLineBytes = Int(try limits.integer("max_line_bytes", default: 64 * 1024, range: 1024...(1 << 24)))
         maxBadLines = Int(try limits.integer("max_bad_lines", default: 10, range: 1...1_000_000))
 
+        var warnings: [String] = []
         if tokens.isEmpty && !allowUnauthenticated {
-            throw ConfigError(file: path, line: nil, key: "agents",
-                              message: "lists no agent: add an [[agents]] table with host and token for each meeting host "
-                                  + "(or set listen.allow_unauthenticated = true for a local demo)")
+            warnings.append("\(path): lists no agent, so every agent will be refused: add an [[agents]] table with host and token for each meeting host")
         }
+        if allowUnauthenticated && !["127.0.0.1", "::1", "localhost"].contains(listenHost) {
+            warnings.append("\(path): listen.allow_unauthenticated is on while listening on \(listenHost): anyone who reaches the port can send records")
+        }
+        self.warnings = warnings
     }
 }

@@ -1,0 +1,109 @@
+import Logging
+import UsageRecords
+
+/// A source as the agent runs it: a name and a reading loop that hands over batches of lines and
+/// moves its position only after the hand-over returned (the records are then safe).
+public struct SourceRunner: Sendable {
+    public var name: String
+    public var software: String
+    public var run: @Sendable (_ deliver: @escaping @Sendable ([LogLine]) async throws -> Void) async throws -> Void
+
+    public init(name: String, software: String,
+                run: @escaping @Sendable (_ deliver: @escaping @Sendable ([LogLine]) async throws -> Void) async throws -> Void)
+    {
+        self.name = name
+        self.software = software
+        self.run = run
+    }
+}
+
+/// The agent: sources → parsers → spool → shipper, wired from agent.toml.
+public struct Agent: Sendable {
+    public enum Mode: Sendable {
+        /// Follow every source until stopped (the daemon).
+        case follow
+        /// Read every source to its end, ship everything, wait until the aggregator acknowledged
+        /// it all, then return (the demo, tests, catching up on copied logs).
+        case drain
+    }
+
+    public let configuration: AgentConfiguration
+    public let spool: Spool
+    let logger: Logger
+    let makeSources: @Sendable (Mode) throws -> [SourceRunner]
+    let makeParser: @Sendable (_ software: String) throws -> any LogParser
+
+    public init(configuration: AgentConfiguration, logger: Logger,
+                makeParser: @escaping @Sendable (_ software: String) throws -> any LogParser,
+                makeSources: @escaping @Sendable (Mode) throws -> [SourceRunner]) throws
+    {
+        self.configuration = configuration
+        self.logger = logger
+        self.makeSources = makeSources
+        self.makeParser = makeParser
+        self.spool = try Spool(
+            configuration: SpoolConfiguration(directory: configuration.stateDirectory + "/spool", maxBytes: configuration.spoolMaxBytes),
+            logger: logger)
+    }
+
+    var shipper: Shipper {
+        var c = ShipperConfiguration(host: configuration.aggregatorHost, port: configuration.aggregatorPort,
+                                     agentHost: configuration.host, token: configuration.token)
+        c.batchSize = configuration.batchSize
+        return Shipper(configuration: c, spool: spool, logger: logger)
+    }
+
+    /// Runs until cancelled (follow) or until everything read is acknowledged (drain). Returns the
+    /// parse counts of every source.
+    @discardableResult
+    public func run(mode: Mode) async throws -> ParseCounts {
+        let sources = try makeSources(mode)
+        var pipelines: [SourcePipeline] = []
+        for source in sources {
+            var sourceLogger = logger
+            sourceLogger[metadataKey: "source"] = "\(source.name)"
+            let processor = LineProcessor(parser: try makeParser(source.software), host: configuration.host,
+                                          source: source.name, logger: sourceLogger)
+            pipelines.append(SourcePipeline(processor: processor, spool: spool))
+        }
+        let shipper = self.shipper
+        let heartbeat = Heartbeat(host: configuration.host, interval: configuration.heartbeatInterval,
+                                  size: configuration.instanceSize, spool: spool)
+        logger.info("agent starting", metadata: [
+            "host": "\(configuration.host)", "sources": "\(sources.map(\.name))",
+            "aggregator": "\(configuration.aggregatorHost):\(configuration.aggregatorPort)",
+        ])
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await shipper.run() }
+            if mode == .follow {
+                group.addTask { try await heartbeat.run() }
+            }
+            try await withThrowingTaskGroup(of: Void.self) { readers in
+                for (source, pipeline) in zip(sources, pipelines) {
+                    readers.addTask {
+                        try await source.run { lines in try await pipeline.deliver(lines) }
+                    }
+                }
+                try await readers.waitForAll()
+            }
+            if mode == .drain {
+                // Everything is read and spooled; wait for the aggregator to have all of it.
+                var waited = 0
+                while await spool.pendingRecords > 0 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    waited += 1
+                    if waited % 200 == 0 {
+                        let pending = await spool.pendingRecords
+                        logger.info("waiting for the aggregator to acknowledge", metadata: ["pending": "\(pending)"])
+                    }
+                }
+                group.cancelAll()
+            } else {
+                try await group.next()
+            }
+        }
+        var total = ParseCounts()
+        for p in pipelines { total.add(await p.counts) }
+        return total
+    }
+}

@@ -1,0 +1,1 @@
+print("meetmeter-agent: not wired yet")

@@ -1,0 +1,1 @@
+print("meetmeter-aggregator: not wired yet")
