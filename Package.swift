@@ -27,6 +27,11 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // sd_notify and a swift-log handler for the journal, shared by both daemons.
+        .target(
+            name: "SystemdIntegration",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
+        ),
         // The record vocabulary and the line codec both sides share. No I/O.
         .target(name: "UsageRecords"),
         // TOML configuration files with errors that name the file, line and key.
@@ -63,6 +68,7 @@ let package = Package(
         .executableTarget(
             name: "meetmeter-agent",
             dependencies: [
+                "SystemdIntegration",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Collector", "UsageRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -72,6 +78,7 @@ let package = Package(
         .executableTarget(
             name: "meetmeter-aggregator",
             dependencies: [
+                "SystemdIntegration",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Aggregation", "UsageRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
