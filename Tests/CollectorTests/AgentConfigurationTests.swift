@@ -1,0 +1,50 @@
+@testable import Collector
+import ConfigFiles
+import Testing
+
+@Suite struct AgentConfigurationTests {
+    func load(_ text: String) throws(ConfigError) -> AgentConfiguration {
+        try AgentConfiguration(document: try ConfigDocument(text: text, path: "/etc/meetmeter/agent.toml"))
+    }
+
+    @Test func theShippedFileIsValid() throws {
+        let path = String(#filePath.dropLast("Tests/CollectorTests/AgentConfigurationTests.swift".count)) + "etc/meetmeter/agent.toml"
+        let c = try AgentConfiguration.load(path: path)
+        #expect(c.journal?.units.contains("bbb-apps-akka.service") == true)
+        #expect(c.aggregatorPort == 7800)
+        #expect(c.spoolMaxBytes == 256 << 20)
+    }
+
+    @Test func defaults() throws {
+        let c = try load("host = \"bbb1\"\n[[files]]\npaths = [\"/var/log/x.log\"]\n")
+        #expect(c.host == "bbb1")
+        #expect(c.stateDirectory == "/var/lib/meetmeter-agent")
+        #expect(c.aggregatorHost == "127.0.0.1")
+        #expect(c.files[0].software == "auto")
+        #expect(c.heartbeatInterval == 60)
+    }
+
+    @Test(arguments: [
+        ("host = \"bbb1\"\n[[files]]\npaths = [\"/x\"]\nsoftware = \"zoom\"\n", 4, "files[0].software", "not one of"),
+        ("host = \"bbb1\"\n[aggregator]\naddress = \"nowhere\"\n[[files]]\npaths = [\"/x\"]\n", 3, "aggregator.address", "HOST:PORT"),
+        ("host = \"bbb1\"\n[[files]]\npaths = [\"relative.log\"]\n", 3, "files[0].paths", "absolute"),
+        ("host = \"bbb1\"\n[spool]\nmax_bytes = 10\n[[files]]\npaths = [\"/x\"]\n", 3, "spool.max_bytes", "out of range"),
+        ("host = \"bbb1\"\n[[files]]\npaths = [\"/x\"]\n[heartbeat]\nintervall = 5\n", 5, "heartbeat.intervall", "not a known key"),
+        ("host = \"bb 1\"\n[[files]]\npaths = [\"/x\"]\n", 1, "host", "not a usable host name"),
+    ])
+    func mistakesNameFileLineAndKey(text: String, line: Int, key: String, words: String) {
+        do {
+            _ = try load(text)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.file == "/etc/meetmeter/agent.toml")
+            #expect(error.line == line, "\(error)")
+            #expect(error.key == key, "\(error)")
+            #expect(error.message.contains(words), "\(error)")
+        }
+    }
+
+    @Test func aConfigurationWithoutSourcesIsRefused() {
+        #expect(throws: ConfigError.self) { _ = try load("host = \"bbb1\"\n") }
+    }
+}
