@@ -125,6 +125,9 @@ public struct AgentConfiguration: Sendable {
         return (host, port)
     }
 
+    /// The system's host name, the default of `host`.
+    public static var defaultHostName: String { systemHostName() }
+
     static func systemHostName() -> String {
         var buffer = [CChar](repeating: 0, count: 256)
         guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
