@@ -1,0 +1,46 @@
+import UsageRecords
+
+/// Where the listener binds and whom it lets in.
+public struct ListenerConfiguration: Sendable {
+    public var host: String
+    /// 0 picks a free port; `RecordListener.start()` returns the one bound.
+    public var port: Int
+    /// Agent host name → token. A listed host must present its token.
+    public var tokens: [String: String]
+    /// Whether a host that is not listed in `tokens` is let in without a token.
+    public var allowUnauthenticated: Bool
+    /// A line longer than this (without its newline) ends the connection with a fatal `too-long`.
+    public var maxLineBytes: Int
+    /// More lines that are not JSON objects than this on one connection end it with a fatal
+    /// `garbage`. Records with a wrong field are refused one by one and never count.
+    public var maxBadLines: Int
+    /// Stop waiting for the agent's hello after this long.
+    public var helloTimeout: Duration
+    public var backlog: Int32
+
+    /// With no tokens and `allowUnauthenticated` left out, every agent is let in: only for tests
+    /// and the demo on 127.0.0.1.
+    public init(
+        host: String = "127.0.0.1", port: Int = 7800, tokens: [String: String] = [:],
+        allowUnauthenticated: Bool? = nil, maxLineBytes: Int = RecordCodec.maximumLineBytes,
+        maxBadLines: Int = 10, helloTimeout: Duration = .seconds(30), backlog: Int32 = 256
+    ) {
+        self.host = host
+        self.port = port
+        self.tokens = tokens
+        self.allowUnauthenticated = allowUnauthenticated ?? tokens.isEmpty
+        self.maxLineBytes = maxLineBytes
+        self.maxBadLines = maxBadLines
+        self.helloTimeout = helloTimeout
+        self.backlog = backlog
+    }
+
+    /// The listener part of aggregator.toml. Here no tokens and no `allow_unauthenticated` means
+    /// every agent is refused, as `--check-config` warns.
+    public init(_ configuration: AggregatorConfiguration) {
+        self.init(
+            host: configuration.listenHost, port: configuration.listenPort, tokens: configuration.tokens,
+            allowUnauthenticated: configuration.allowUnauthenticated, maxLineBytes: configuration.maxLineBytes,
+            maxBadLines: configuration.maxBadLines)
+    }
+}

@@ -1,0 +1,90 @@
+import UsageRecords
+
+/// Where the aggregator keeps every record exactly once (DESIGN.md principle 3).
+///
+/// An id counts as held only once its record is committed: the id is the record's primary key, so
+/// "seen" and "stored" are one write in one transaction, never two.
+public protocol RecordStore: Sendable {
+    /// Commits the records in one transaction and answers one status a record, in order: `.stored`
+    /// the first time an id is seen, `.duplicate` when it is already held (also for a second copy
+    /// within the same batch). Returns only after the commit is durable; throws and stores nothing
+    /// if the commit fails.
+    func store(_ records: [UsageRecord], receivedAt: Timestamp) async throws -> [WireProtocol.Status]
+
+    /// The records whose source time is in `[from, to)`, ordered by time, then id.
+    func records(from: Timestamp, to: Timestamp) async throws -> [UsageRecord]
+
+    /// What billing needs to rate `[from, to)`: every record in the range, plus all records of
+    /// every meeting that overlaps it (a record in the range, or a first record before `to` and a
+    /// last record at or after `from`, or started before `to` and not ended yet), whatever their
+    /// time, so that a meeting that began before the period can be sessionised. Ordered by time,
+    /// then id.
+    func records(overlapping from: Timestamp, to: Timestamp) async throws -> [UsageRecord]
+
+    /// How many records are held.
+    func count() async throws -> Int
+
+    /// One entry a host that ever sent a record, ordered by host name.
+    func hostHealth() async throws -> [HostHealth]
+}
+
+/// What the store knows about one host's delivery, for the health report beside the money.
+public struct HostHealth: Sendable, Hashable {
+    public var host: String
+    /// The latest source time of any record from the host.
+    public var lastRecordTime: Timestamp
+    /// When the aggregator last received (and stored) a record from the host.
+    public var lastReceived: Timestamp
+    /// The latest heartbeat's source time, if the host ever sent one.
+    public var lastHeartbeat: Timestamp?
+    public var recordCount: Int
+
+    public init(host: String, lastRecordTime: Timestamp, lastReceived: Timestamp, lastHeartbeat: Timestamp?, recordCount: Int) {
+        self.host = host
+        self.lastRecordTime = lastRecordTime
+        self.lastReceived = lastReceived
+        self.lastHeartbeat = lastHeartbeat
+        self.recordCount = recordCount
+    }
+
+    /// How far the host's latest record trails its arrival: large values mean a backlog
+    /// (a spool being drained) or a clock that is off.
+    public var lagMicroseconds: Int64 { lastReceived.microseconds(since: lastRecordTime) }
+}
+
+/// A failure of the store, naming the database file and what to do.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable {
+        /// The database could not be opened or created.
+        case cannotOpen = "cannot-open"
+        /// The schema could not be brought up to date.
+        case cannotMigrate = "cannot-migrate"
+        /// A write or read failed.
+        case failed = "failed"
+        /// A stored line no longer decodes; the file was edited or damaged.
+        case corrupt = "corrupt"
+    }
+
+    public var code: Code
+    public var path: String
+    public var detail: String
+
+    public init(_ code: Code, path: String, _ detail: String) {
+        self.code = code
+        self.path = path
+        self.detail = detail
+    }
+
+    public var description: String {
+        switch code {
+        case .cannotOpen:
+            "\(path): cannot open the database: \(detail) (check that the folder exists and is writable by the aggregator's user)"
+        case .cannotMigrate:
+            "\(path): cannot update the database schema: \(detail)"
+        case .failed:
+            "\(path): \(detail)"
+        case .corrupt:
+            "\(path): a stored record does not decode: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,638 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Metrics
+import NIOPosix
+
+/// How a `FileFollower` reads.
+public struct FileFollowerConfiguration: Sendable {
+    /// The source's name (positions and records are kept under it).
+    public var name: String
+    /// Absolute paths or glob patterns (`/var/log/bigbluebutton/*.log`).
+    public var patterns: [String]
+    /// true: follow until cancelled. false: read every file to its end once and return (for
+    /// `meetmeter parse` and draining); the unfinished last line of a file is then handed over
+    /// too, since the input ends there, but the saved position stays before it.
+    public var follow: Bool
+    /// Where positions are kept; nil reads every file from its start and saves nothing.
+    public var positions: PositionStore?
+    /// A longer line is cut: its first `maxLineBytes` bytes are handed over as the line and the
+    /// rest, up to its newline, is skipped, counted and logged once per line.
+    public var maxLineBytes: Int
+    /// Lines per hand-over.
+    public var batchLines: Int
+    /// The slow poll behind inotify: files in folders inotify cannot watch, or moved elsewhere.
+    public var pollInterval: Duration
+    /// How long a rotated (renamed or deleted) file is kept open after it last grew, for a writer
+    /// that has not yet reopened its log.
+    public var rotatedGrace: Duration
+
+    public init(name: String, patterns: [String], follow: Bool = true, positions: PositionStore? = nil,
+                maxLineBytes: Int = 1 << 20, batchLines: Int = 2048,
+                pollInterval: Duration = .seconds(2), rotatedGrace: Duration = .seconds(5))
+    {
+        self.name = name
+        self.patterns = patterns
+        self.follow = follow
+        self.positions = positions
+        self.maxLineBytes = maxLineBytes
+        self.batchLines = batchLines
+        self.pollInterval = pollInterval
+        self.rotatedGrace = rotatedGrace
+    }
+}
+
+/// What a file follower has done, for logs, tests and `meetmeter parse`.
+public struct FileFollowerCounts: Sendable, Equatable {
+    public var lines = 0
+    public var bytes: UInt64 = 0
+    public var overlongLines = 0
+    public var filesOpened = 0
+    public var rotations = 0
+    public var truncations = 0
+    /// Files rotated while the agent was down and finished from their saved offset.
+    public var recoveredRotated = 0
+    /// Files being read when the agent stopped that were deleted or compressed before it came
+    /// back: anything written to them after the saved offset is lost, and said so.
+    public var lostFiles = 0
+    /// Times the follower woke from waiting (inotify or the slow poll): the idle cost.
+    public var wakeups = 0
+
+    public init() {}
+}
+
+/// Follows log files by path and glob: reads each from its saved offset (from the start the first
+/// time), hands over complete lines, survives rotation by rename and by copytruncate, truncation,
+/// deletion and inode reuse (files are known by `FileFingerprint`, not inode), finishes a file
+/// rotated while the agent was down, and wakes on inotify with a slow poll behind it.
+public struct FileFollower: LineSource {
+    public let configuration: FileFollowerConfiguration
+    let logger: Logger
+    private let countsBox = LockedBox(FileFollowerCounts())
+
+    public var name: String { configuration.name }
+    /// What the follower has done so far (updated after every pass).
+    public var counts: FileFollowerCounts { countsBox.value }
+
+    public init(configuration: FileFollowerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        var l = logger
+        l[metadataKey: "source"] = "\(configuration.name)"
+        self.logger = l
+    }
+
+    public func run(deliver: @escaping @Sendable ([LogLine]) async throws -> Void) async throws {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        defer { pool.shutdownGracefully { _ in } }
+        var state = try FollowState(configuration: configuration, logger: logger)
+        let waiter = configuration.follow ? try ReadinessWaiter() : nil
+        let watcher = configuration.follow ? DirectoryWatcher(patterns: configuration.patterns, logger: logger) : nil
+        var saver = ThrottledPositionSaver(store: configuration.positions, source: configuration.name)
+
+        func publish() {
+            countsBox.value = state.counts
+        }
+        do {
+            while true {
+                try Task.checkCancellation()
+                try state.discover()
+                var progressed = false
+                for file in state.readOrder() {
+                    while let batch = try state.readBatch(file) {
+                        if !batch.lines.isEmpty {
+                            try await deliver(batch.lines)
+                        }
+                        state.commit(file, batch)
+                        try saver.update(state.positionFields())
+                        progressed = true
+                        try Task.checkCancellation()
+                    }
+                }
+                state.retireFinished(follow: configuration.follow)
+                publish()
+                if !configuration.follow {
+                    try saver.update(state.positionFields(), force: true)
+                    return
+                }
+                if !progressed {
+                    try saver.flush()
+                    watcher!.refresh()
+                    let timeout = Int32(clamping: configuration.pollInterval.components.seconds * 1000
+                        + configuration.pollInterval.components.attoseconds / 1_000_000_000_000_000)
+                    _ = try await waiter!.wait(on: pool, fds: watcher!.fds, timeoutMilliseconds: timeout)
+                    watcher!.drain()
+                    state.counts.wakeups += 1
+                }
+            }
+        } catch {
+            publish()
+            // Whatever stopped us, the last delivered position is the one to keep.
+            try? saver.update(state.positionFields(), force: true)
+            if error.isCancellation || Task.isCancelled { return }
+            throw error
+        }
+    }
+}
+
+/// One file being read.
+final class TrackedFile {
+    let fd: Int32
+    var path: String
+    let device: UInt64
+    let inode: UInt64
+    var fingerprint: FileFingerprint?
+    /// Offset after the last delivered line: where a restart resumes.
+    var committed: UInt64
+    /// Start of the line being assembled.
+    var lineStart: UInt64
+    /// How far the file has been read.
+    var scanned: UInt64
+    /// The kept bytes of the line being assembled (at most maxLineBytes).
+    var head: [UInt8] = []
+    var overlong = false
+    /// The path no longer leads here (renamed or deleted): read to the end, then close.
+    var rotated = false
+    var lastGrowth = ContinuousClock.now
+    /// Read once more at the end, even without a newline (one-shot mode).
+    var sawEnd = false
+
+    init(fd: Int32, path: String, device: UInt64, inode: UInt64, offset: UInt64) {
+        self.fd = fd
+        self.path = path
+        self.device = device
+        self.inode = inode
+        self.committed = offset
+        self.lineStart = offset
+        self.scanned = offset
+    }
+
+    deinit { close(fd) }
+}
+
+struct FileBatch {
+    var lines: [LogLine]
+    /// The new committed offset once these lines are delivered.
+    var end: UInt64
+}
+
+/// A saved offset of a file that is not open now (retired or not found yet).
+struct KnownOffset {
+    var offset: UInt64
+    var path: String
+    /// Read to its end and closed (a rotated file); otherwise it was being read when saved.
+    var done: Bool
+}
+
+/// The reading state of one run. Not shared: owned by the run's task.
+struct FollowState {
+    let configuration: FileFollowerConfiguration
+    let logger: Logger
+    var files: [TrackedFile] = []
+    /// Offsets by fingerprint of files not open now (retired, or saved and not yet found).
+    var known: [UInt64: KnownOffset] = [:]
+    /// Retired fingerprints, oldest first, to bound `known`.
+    var retiredOrder: [UInt64] = []
+    var counts = FileFollowerCounts()
+    var firstDiscovery = true
+    /// Paths that failed to open, reported once each.
+    var unreadable: Set<String> = []
+    var buffer: [UInt8]
+    private let overlongCounter: Counter
+
+    init(configuration: FileFollowerConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.buffer = [UInt8](repeating: 0, count: 1 << 18)
+        self.overlongCounter = Counter(label: "meetmeter_agent_overlong_lines_total", dimensions: [("source", configuration.name)])
+        if let store = configuration.positions, let fields = try store.load(configuration.name) {
+            for (key, value) in fields where key.hasPrefix("file.") {
+                guard let fp = UInt64(key.dropFirst(5), radix: 16) else { continue }
+                // `<offset> open|done <path>`
+                let parts = value.split(separator: " ", maxSplits: 2)
+                guard parts.count == 3, let offset = UInt64(parts[0]) else { continue }
+                known[fp] = KnownOffset(offset: offset, path: String(parts[2]), done: parts[1] == "done")
+            }
+        }
+    }
+
+    /// Files in the order they are read: rotated ones first (they hold the older lines).
+    func readOrder() -> [TrackedFile] {
+        files.filter(\.rotated) + files.filter { !$0.rotated }
+    }
+
+    /// The saved form: one `file.<fingerprint>=<offset> open|done <path>` line per known file.
+    func positionFields() -> [String: String] {
+        var fields: [String: String] = ["version": "1"]
+        for (fp, k) in known {
+            fields["file." + FileFingerprint(value: fp, length: 0).description] = "\(k.offset) \(k.done ? "done" : "open") \(k.path)"
+        }
+        for f in files {
+            guard let fp = f.fingerprint else { continue }
+            fields["file." + fp.description] = "\(f.committed) open \(f.path)"
+        }
+        return fields
+    }
+
+    // MARK: Finding files
+
+    static func expand(_ pattern: String) -> [String] {
+        if !pattern.contains(where: { "*?[".contains($0) }) {
+            return access(pattern, F_OK) == 0 ? [pattern] : []
+        }
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard glob(pattern, 0, nil, &g) == 0 else { return [] }
+        var paths: [String] = []
+        for i in 0..<Int(g.gl_pathc) {
+            if let p = g.gl_pathv[i] { paths.append(String(cString: p)) }
+        }
+        return paths
+    }
+
+    /// Matches the patterns against the file system: notices renamed and deleted files, opens
+    /// new ones, and on the first pass looks for files rotated while the agent was down.
+    mutating func discover() throws {
+        var current: [String: (UInt64, UInt64)] = [:]
+        for pattern in configuration.patterns {
+            for path in Self.expand(pattern) where !Self.isCompressed(path) {
+                // A glob wide enough to match rotated, compressed copies must not read them as text.
+                var st = stat()
+                guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+                current[path] = (UInt64(st.st_dev), UInt64(st.st_ino))
+            }
+        }
+        // A tracked file whose path now leads elsewhere (or nowhere) has been rotated or deleted.
+        for f in files where !f.rotated {
+            if let id = current[f.path], id == (f.device, f.inode) { continue }
+            if let (path, _) = current.first(where: { $0.value == (f.device, f.inode) }) {
+                // Renamed to another name the patterns match: same file, keep reading it there.
+                f.path = path
+                continue
+            }
+            f.rotated = true
+            f.lastGrowth = .now
+            counts.rotations += 1
+            logger.info("file rotated or deleted; reading it to its end", metadata: ["path": "\(f.path)"])
+        }
+        for (path, id) in current.sorted(by: { $0.key < $1.key }) {
+            if files.contains(where: { ($0.device, $0.inode) == id }) { continue }
+            do {
+                try open(path: path)
+                unreadable.remove(path)
+            } catch {
+                // One file we may not read (permissions) must not stop the others: say it once, retry later.
+                if unreadable.insert(path).inserted {
+                    logger.error("cannot read a file the patterns match; will try again", metadata: ["path": "\(path)", "error": "\(error)"])
+                }
+            }
+        }
+        if firstDiscovery {
+            firstDiscovery = false
+            findRotatedWhileDown()
+        }
+    }
+
+    /// Opens a file that the patterns match and that is not open yet. Its offset is the saved one
+    /// for its fingerprint, or 0. Files whose fingerprint is not known yet (no complete first line)
+    /// are opened too and fingerprinted when their first line is complete.
+    mutating func open(path: String, rotatedCopy: Bool = false, offset forced: UInt64? = nil) throws {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        if fd < 0 {
+            if errno == ENOENT { return }
+            throw FileError(path: path, operation: "open", errno: errno)
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw FileError(path: path, operation: "stat", errno: e)
+        }
+        let fp = try FileFingerprint.read(fd: fd, path: path)
+        if let fp, files.contains(where: { $0.fingerprint == fp }) {
+            // A copy of a file already open (copytruncate's copy, or a second name matching the
+            // patterns): the original is read; the copy is used only if the original is truncated.
+            close(fd)
+            return
+        }
+        var offset: UInt64 = forced ?? 0
+        if forced == nil, let fp, let k = known.removeValue(forKey: fp.value) {
+            offset = k.offset
+            retiredOrder.removeAll { $0 == fp.value }
+            if offset > UInt64(st.st_size) {
+                logger.warning("file is shorter than its saved offset; reading it from the start", metadata: [
+                    "path": "\(path)", "saved": "\(offset)", "size": "\(st.st_size)",
+                ])
+                offset = 0
+                counts.truncations += 1
+            }
+        }
+        let f = TrackedFile(fd: fd, path: path, device: UInt64(st.st_dev), inode: UInt64(st.st_ino), offset: offset)
+        f.fingerprint = fp
+        f.rotated = rotatedCopy
+        files.append(f)
+        counts.filesOpened += 1
+        logger.debug("reading file", metadata: ["path": "\(path)", "offset": "\(offset)"])
+    }
+
+    /// Names logrotate and friends give a rotated `name`: `name.1`, `name-20261122`, `name.1.gz`.
+    static func rotatedNames(of path: String) -> [String] {
+        let dir = PosixFile.directory(of: path)
+        let base = String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
+        guard let names = try? PosixFile.list(dir) else { return [] }
+        return names.filter { $0 != base && ($0.hasPrefix(base + ".") || $0.hasPrefix(base + "-")) }
+            .sorted().map { dir + "/" + $0 }
+    }
+
+    static func isCompressed(_ path: String) -> Bool {
+        [".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z"].contains { path.hasSuffix($0) }
+    }
+
+    /// Saved files that the patterns no longer find were rotated while the agent was down: look
+    /// for them by fingerprint among the rotated names and finish them from the saved offset.
+    mutating func findRotatedWhileDown() {
+        let missing = known.filter { !$0.value.path.isEmpty && !$0.value.done }
+        for (fp, k) in missing {
+            var found = false
+            for candidate in Self.rotatedNames(of: k.path) where !Self.isCompressed(candidate) {
+                let fd = Glibc.open(candidate, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { continue }
+                let cfp = try? FileFingerprint.read(fd: fd, path: candidate)
+                let size = (try? PosixFile.size(fd, path: candidate)) ?? 0
+                close(fd)
+                guard cfp?.value == fp else { continue }
+                if size <= k.offset {
+                    found = true   // read to its end before: nothing to finish
+                    known[fp]?.done = true
+                    break
+                }
+                do {
+                    try open(path: candidate, rotatedCopy: true, offset: k.offset)
+                    known.removeValue(forKey: fp)
+                    counts.recoveredRotated += 1
+                    logger.notice("finishing a file rotated while the agent was down", metadata: [
+                        "path": "\(candidate)", "was": "\(k.path)", "offset": "\(k.offset)",
+                    ])
+                    found = true
+                } catch {
+                    logger.warning("cannot open a rotated file", metadata: ["path": "\(candidate)", "error": "\(error)"])
+                }
+                break
+            }
+            if !found && !files.contains(where: { $0.fingerprint?.value == fp }) {
+                // It was being read when the agent stopped, and is gone or compressed now: what was
+                // written to it after the saved offset, if anything, cannot be read. Say so, once.
+                counts.lostFiles += 1
+                logger.warning("a file being read was deleted or compressed while the agent was down; anything written to it after the saved offset is lost", metadata: [
+                    "was": "\(k.path)", "offset": "\(k.offset)",
+                ])
+                known[fp]?.done = true
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    /// The next batch of complete lines of `f`, or nil when there is nothing more now.
+    mutating func readBatch(_ f: TrackedFile) throws -> FileBatch? {
+        var st = stat()
+        guard fstat(f.fd, &st) == 0 else { throw FileError(path: f.path, operation: "stat", errno: errno) }
+        let size = UInt64(st.st_size)
+        if f.fingerprint == nil {
+            f.fingerprint = try FileFingerprint.read(fd: f.fd, path: f.path, final: !configuration.follow)
+            guard let fp = f.fingerprint else { return nil }
+            if let k = known.removeValue(forKey: fp.value), k.offset <= size {
+                // Seen before under this fingerprint (the agent restarted before its first line was complete).
+                f.committed = k.offset; f.lineStart = k.offset; f.scanned = k.offset
+            }
+        } else if try size < f.scanned || !f.fingerprint!.matches(fd: f.fd, path: f.path) {
+            try truncated(f, size: size)
+            return try readBatch(f)
+        }
+        if f.scanned >= size {
+            return finalLine(f)
+        }
+        f.lastGrowth = .now
+        var lines: [LogLine] = []
+        let cap = configuration.maxLineBytes
+        let fpValue = f.fingerprint!.value
+        let name = configuration.name
+        var bytesRead: UInt64 = 0
+        while lines.count < configuration.batchLines && f.scanned < size {
+            let want = Int(min(UInt64(buffer.count), size - f.scanned))
+            let n = buffer.withUnsafeMutableBytes { Glibc.pread(f.fd, $0.baseAddress!, want, off_t(f.scanned)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: f.path, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            var consumed = 0
+            buffer.withUnsafeBytes { raw in
+                let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                var start = 0
+                while start < n && lines.count < configuration.batchLines {
+                    guard let hit = memchr(base + start, 0x0A, n - start) else {
+                        // No newline in the rest: keep (up to the cap) and wait for more.
+                        appendHead(f, UnsafeBufferPointer(start: base + start, count: n - start), cap: cap)
+                        start = n
+                        break
+                    }
+                    let nl = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
+                    let piece = UnsafeBufferPointer(start: base + start, count: nl - start)
+                    let text: String
+                    if f.head.isEmpty && !f.overlong {
+                        text = Self.decode(piece.count > cap ? UnsafeBufferPointer(rebasing: piece[..<cap]) : piece)
+                        if piece.count > cap { noteOverlong(f, length: piece.count) }
+                    } else {
+                        appendHead(f, piece, cap: cap)
+                        text = f.head.withUnsafeBufferPointer { Self.decode($0) }
+                        if f.overlong { noteOverlong(f, length: Int(f.scanned + UInt64(nl) - f.lineStart)) }
+                    }
+                    lines.append(LogLine(source: name, position: .file(fingerprint: fpValue, offset: f.lineStart), text: text))
+                    f.head.removeAll(keepingCapacity: true)
+                    f.overlong = false
+                    f.lineStart = f.scanned + UInt64(nl) + 1
+                    start = nl + 1
+                }
+                consumed = start
+            }
+            f.scanned += UInt64(consumed)
+            bytesRead += UInt64(consumed)
+        }
+        counts.lines += lines.count
+        counts.bytes += bytesRead
+        return FileBatch(lines: lines, end: f.lineStart)
+    }
+
+    /// In one-shot mode the input ends at the end of the file: hand over an unfinished last line
+    /// once (its position stays unsaved, so a later run reads it again when it is complete).
+    private mutating func finalLine(_ f: TrackedFile) -> FileBatch? {
+        guard !configuration.follow, !f.sawEnd else { return nil }
+        f.sawEnd = true
+        guard f.scanned > f.lineStart, let fp = f.fingerprint else { return nil }
+        let text = f.head.withUnsafeBufferPointer { Self.decode($0) }
+        counts.lines += 1
+        return FileBatch(lines: [LogLine(source: configuration.name, position: .file(fingerprint: fp.value, offset: f.lineStart), text: text)],
+                         end: f.lineStart)
+    }
+
+    private func appendHead(_ f: TrackedFile, _ bytes: UnsafeBufferPointer<UInt8>, cap: Int) {
+        let room = cap - f.head.count
+        if bytes.count > room {
+            if room > 0 { f.head.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[..<room])) }
+            f.overlong = true
+        } else {
+            f.head.append(contentsOf: bytes)
+        }
+    }
+
+    private mutating func noteOverlong(_ f: TrackedFile, length: Int) {
+        counts.overlongLines += 1
+        overlongCounter.increment()
+        logger.warning("line longer than max_line_bytes: its start is kept, the rest skipped", metadata: [
+            "path": "\(f.path)", "offset": "\(f.lineStart)", "length": "\(length)", "max_line_bytes": "\(configuration.maxLineBytes)",
+        ])
+    }
+
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        var b = bytes
+        if b.last == 0x0D { b = UnsafeBufferPointer(rebasing: b.dropLast()) }
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    mutating func commit(_ f: TrackedFile, _ batch: FileBatch) {
+        f.committed = batch.end
+    }
+
+    /// The file shrank or now starts with other bytes: copytruncate (or a rewrite in place). The
+    /// lines between our offset and the truncation may survive in the copy; finish them there,
+    /// then read the file again from its start.
+    private mutating func truncated(_ f: TrackedFile, size: UInt64) throws {
+        counts.truncations += 1
+        let old = f.fingerprint
+        logger.notice("file truncated or rewritten in place; reading it again from its start", metadata: [
+            "path": "\(f.path)", "offset": "\(f.committed)", "size": "\(size)",
+        ])
+        if let old {
+            // Hand the old identity to the copy so the live file can take a new one.
+            f.fingerprint = nil
+            var copied = false
+            for candidate in Self.rotatedNames(of: f.path) where !Self.isCompressed(candidate) {
+                let fd = Glibc.open(candidate, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { continue }
+                let cfp = try? FileFingerprint.read(fd: fd, path: candidate)
+                close(fd)
+                guard cfp == old, !files.contains(where: { $0.path == candidate }) else { continue }
+                let before = files.count
+                try open(path: candidate, rotatedCopy: true, offset: f.committed)
+                copied = files.count > before
+                if copied {
+                    logger.info("finishing the truncated file from its copy", metadata: ["path": "\(candidate)", "offset": "\(f.committed)"])
+                    break
+                }
+            }
+            if !copied {
+                // No copy: what was between our offset and the truncation is gone; keep the offset
+                // in case the copy appears later under a name we look at.
+                remember(old.value, offset: f.committed, path: f.path, done: false)
+            }
+        }
+        f.fingerprint = nil
+        f.committed = 0
+        f.lineStart = 0
+        f.scanned = 0
+        f.head.removeAll()
+        f.overlong = false
+        f.sawEnd = false
+    }
+
+    private mutating func remember(_ fp: UInt64, offset: UInt64, path: String, done: Bool = true) {
+        known[fp] = KnownOffset(offset: offset, path: path, done: done)
+        retiredOrder.removeAll { $0 == fp }
+        retiredOrder.append(fp)
+        while retiredOrder.count > 256 {
+            known.removeValue(forKey: retiredOrder.removeFirst())
+        }
+    }
+
+    /// Closes rotated files read to their end that have not grown for a while (at once in one-shot
+    /// mode); their offsets are kept so that finding them again reads nothing twice.
+    mutating func retireFinished(follow: Bool) {
+        let now = ContinuousClock.now
+        var done: [TrackedFile] = []
+        for f in files where f.rotated || !follow {
+            var st = stat()
+            let size = fstat(f.fd, &st) == 0 ? UInt64(st.st_size) : 0
+            guard f.scanned >= size else { continue }
+            if follow && now - f.lastGrowth < configuration.rotatedGrace { continue }
+            done.append(f)
+        }
+        for f in done {
+            // A live file read to its end in one-shot mode is not finished: it may grow, rotate.
+            if let fp = f.fingerprint { remember(fp.value, offset: f.committed, path: f.path, done: f.rotated) }
+            files.removeAll { $0 === f }
+        }
+    }
+}
+
+/// inotify on the folders of the patterns: any change in them wakes the follower.
+final class DirectoryWatcher {
+    private var fd: Int32 = -1
+    private var watched: Set<String> = []
+    private let directories: [String]
+    private let logger: Logger
+
+    init(patterns: [String], logger: Logger) {
+        self.logger = logger
+        var dirs: [String] = []
+        for p in patterns {
+            var dir = PosixFile.directory(of: p)
+            // A glob in the folder part: watch the nearest folder above it; the slow poll covers the rest.
+            while dir.contains(where: { "*?[".contains($0) }) { dir = PosixFile.directory(of: dir) }
+            if !dirs.contains(dir) { dirs.append(dir) }
+        }
+        directories = dirs
+        fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        if fd < 0 { logger.warning("inotify unavailable; polling files", metadata: ["error": "\(String(cString: strerror(errno)))"]) }
+        refresh()
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    var fds: [Int32] { fd >= 0 ? [fd] : [] }
+
+    /// Adds watches on folders that exist now (a folder may appear after the agent started).
+    func refresh() {
+        guard fd >= 0 else { return }
+        let mask = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+        for dir in directories where !watched.contains(dir) {
+            if inotify_add_watch(fd, dir, mask) >= 0 { watched.insert(dir) }
+        }
+    }
+
+    /// Reads the pending events away; which file changed does not matter, everything is checked.
+    func drain() {
+        guard fd >= 0 else { return }
+        var buf = [UInt8](repeating: 0, count: 8192)
+        var selfGone = false
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            var i = 0
+            while i + 16 <= n {
+                let mask = buf.withUnsafeBytes { $0.load(fromByteOffset: i + 4, as: UInt32.self) }
+                let len = buf.withUnsafeBytes { $0.load(fromByteOffset: i + 12, as: UInt32.self) }
+                if mask & UInt32(IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF) != 0 { selfGone = true }
+                i += 16 + Int(len)
+            }
+        }
+        if selfGone {
+            // A watched folder went away (or moved): start over with the folders that exist now.
+            close(fd)
+            fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+            watched.removeAll()
+            refresh()
+        }
+    }
+}

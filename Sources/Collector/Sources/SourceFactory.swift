@@ -1,0 +1,33 @@
+import Logging
+
+/// The agent's sources, made from agent.toml: one `FileFollower` per `[[files]]` table and one
+/// `JournalReader` for `[journal]`, all keeping their positions in `STATE/positions/`.
+public enum SourceFactory {
+    public struct Made: Sendable {
+        public var source: any LineSource
+        /// `bbb`, `jitsi` or `auto`: which parser reads its lines.
+        public var software: String
+    }
+
+    /// `follow: false` reads every source to its end once (drain, demo); positions are still saved.
+    public static func make(configuration c: AgentConfiguration, follow: Bool, logger: Logger) throws -> [Made] {
+        let store = try PositionStore(directory: c.stateDirectory + "/positions")
+        var made: [Made] = []
+        for files in c.files {
+            let follower = FileFollower(
+                configuration: FileFollowerConfiguration(name: files.paths.joined(separator: ","), patterns: files.paths,
+                                                         follow: follow, positions: store, maxLineBytes: c.maxLineBytes),
+                logger: logger)
+            made.append(Made(source: follower, software: files.software))
+        }
+        if let j = c.journal {
+            let reader = JournalReader(
+                configuration: JournalReaderConfiguration(name: "journal", directory: j.directory, units: j.units,
+                                                          identifiers: j.identifiers, follow: follow, positions: store,
+                                                          maxLineBytes: c.maxLineBytes),
+                logger: logger)
+            made.append(Made(source: reader, software: j.software))
+        }
+        return made
+    }
+}
