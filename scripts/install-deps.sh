@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(libsystemd-dev libsqlite3-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
     # The tests use the real things: journald and journal-remote, logrotate, du.
-    packages+=(systemd systemd-journal-remote logrotate coreutils procps)
+    packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -17,4 +17,8 @@ if ((${#missing[@]})); then
     echo "meetmeter: installing ${missing[*]}" >&2
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [[ "${1:-}" == "--test" && $(id -u) -eq 0 && ! -s /etc/machine-id ]]; then
+    # journald needs a machine id to name its folder; a fresh container may have none.
+    systemd-machine-id-setup >/dev/null 2>&1 || true
 fi

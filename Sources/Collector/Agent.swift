@@ -77,6 +77,13 @@ public struct Agent: Sendable {
             group.addTask { try await shipper.run() }
             if mode == .follow {
                 group.addTask { try await heartbeat.run() }
+                if let storage = configuration.storage {
+                    let sampler = StorageSampler(
+                        host: configuration.host, interval: storage.interval, recordingRoots: storage.recordingRoots,
+                        filesystems: storage.filesystems, spool: spool, logger: logger,
+                        quietPeriod: storage.quietPeriod, rewalkAfter: storage.rewalkAfter)
+                    group.addTask { try await sampler.run() }
+                }
             }
             try await withThrowingTaskGroup(of: Void.self) { readers in
                 for (source, pipeline) in zip(sources, pipelines) {
@@ -107,3 +114,4 @@ public struct Agent: Sendable {
         return total
     }
 }
+

@@ -34,6 +34,16 @@ public struct AgentConfiguration: Sendable {
     public var maxLineBytes: Int
     public var heartbeatInterval: Int64
     public var instanceSize: String
+    /// The disk-usage sampler (`[storage]`); nil when disabled.
+    public var storage: StorageSettings?
+
+    public struct StorageSettings: Sendable {
+        public var interval: Int64
+        public var recordingRoots: [String]
+        public var filesystems: [String]
+        public var quietPeriod: Int64
+        public var rewalkAfter: Int64
+    }
     /// Where the configuration came from, for messages.
     public var path: String
 
@@ -47,7 +57,7 @@ public struct AgentConfiguration: Sendable {
     public init(document: ConfigDocument) throws(ConfigError) {
         let root = document.root
         path = document.path
-        try root.rejectUnknownKeys(allowed: ["host", "state_directory", "aggregator", "spool", "files", "journal", "heartbeat", "max_line_bytes"])
+        try root.rejectUnknownKeys(allowed: ["host", "state_directory", "aggregator", "spool", "files", "journal", "heartbeat", "storage", "max_line_bytes"])
         host = try root.string("host", default: Self.systemHostName())
         if host.isEmpty || host.contains(where: { $0 == " " || $0 == ":" }) {
             throw root.error("host", "'\(host)' is not a usable host name (no spaces or colons)")
@@ -110,6 +120,25 @@ public struct AgentConfiguration: Sendable {
         try heartbeat.rejectUnknownKeys(allowed: ["interval", "size"])
         heartbeatInterval = try heartbeat.integer("interval", default: 60, range: 1...86_400)
         instanceSize = try heartbeat.string("size", default: "default")
+
+        let storage = try root.tableOrEmpty("storage")
+        try storage.rejectUnknownKeys(allowed: ["enabled", "interval", "recording_roots", "filesystems", "quiet_period", "rewalk_after"])
+        if try storage.bool("enabled", default: true) {
+            let settings = StorageSettings(
+                interval: try storage.integer("interval", default: 900, range: 60...86_400),
+                recordingRoots: try storage.stringArray("recording_roots", default: StorageSampler.bigBlueButtonRecordingRoots),
+                filesystems: try storage.stringArray("filesystems", default: StorageSampler.defaultFilesystems),
+                quietPeriod: try storage.integer("quiet_period", default: 3600, range: 0...(30 * 86_400)),
+                rewalkAfter: try storage.integer("rewalk_after", default: 86_400, range: 0...(365 * 86_400)))
+            for (key, paths) in [("recording_roots", settings.recordingRoots), ("filesystems", settings.filesystems)] {
+                for p in paths where !p.hasPrefix("/") {
+                    throw storage.error(key, "'\(p)' is not an absolute path")
+                }
+            }
+            self.storage = settings
+        } else {
+            self.storage = nil
+        }
 
         if files.isEmpty && journal == nil {
             throw ConfigError(file: path, line: nil, key: nil,

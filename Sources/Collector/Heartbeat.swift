@@ -51,7 +51,13 @@ public struct Heartbeat: Sendable {
 
     /// The slot a time falls in: the last multiple of the interval since the epoch.
     public func slot(containing t: Timestamp) -> Timestamp {
+        Self.slot(containing: t, interval: interval)
+    }
+
+    /// The slot of `t` for any interval of seconds (heartbeats and storage samples share it).
+    public static func slot(containing t: Timestamp, interval: Int64) -> Timestamp {
         let s = t.seconds
+        let interval = max(interval, 1)
         return Timestamp(seconds: s - ((s % interval) + interval) % interval)
     }
 

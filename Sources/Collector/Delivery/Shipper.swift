@@ -74,12 +74,19 @@ public struct Shipper: Sendable {
         var backoff = configuration.initialBackoff
         var failures = 0
         while !Task.isCancelled {
+            let began = ContinuousClock.now
             do {
+                // The backoff starts over once the aggregator took a batch, or after a connection
+                // that lasted: an aggregator that greets and then fails (its store is down) must
+                // not be hammered every few milliseconds.
                 try await session { backoff = configuration.initialBackoff; failures = 0 }
             } catch is CancellationError {
                 return
             } catch {
                 if Task.isCancelled { return }
+                if ContinuousClock.now - began > configuration.maximumBackoff {
+                    backoff = configuration.initialBackoff
+                }
                 failures += 1
                 reconnects.increment()
                 // The first failure is worth a warning; a long outage is logged at most once a minute-ish.
@@ -95,7 +102,7 @@ public struct Shipper: Sendable {
         }
     }
 
-    private func session(connected: () -> Void) async throws {
+    private func session(acknowledged connected: () -> Void) async throws {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
@@ -129,8 +136,8 @@ public struct Shipper: Sendable {
             case .ack:
                 throw ShipperError.protocolViolation("an acknowledgement before the hello")
             }
-            connected()
             logger.info("connected to the aggregator")
+            var tookABatch = false
             var lineNumber: Int64 = 0
             while true {
                 let batch = try await spool.entries(after: nil, limit: configuration.batchSize)
@@ -164,6 +171,10 @@ public struct Shipper: Sendable {
                 if let last = batch.last {
                     try await spool.acknowledge(through: last.end, count: batch.count)
                     acknowledged.increment(by: Int64(batch.count))
+                }
+                if !tookABatch {
+                    tookABatch = true
+                    connected()
                 }
             }
         }

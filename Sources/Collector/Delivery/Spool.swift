@@ -62,6 +62,9 @@ public actor Spool {
     private let recordsGauge: Gauge
     private let fullCounter: Counter
     private var isFull = false
+    /// When each appended batch that is not yet acknowledged arrived, oldest first, by the cursor
+    /// of its end: the age of the oldest tells whether the agent is keeping up.
+    private var appendTimes: [(end: SpoolCursor, at: ContinuousClock.Instant)] = []
 
     private var ackPath: String { configuration.directory + "/acked" }
     private func segmentPath(_ seq: UInt64) -> String { Self.segmentPath(configuration.directory, seq) }
@@ -93,6 +96,17 @@ public actor Spool {
         self.acked = r.acked
         self.writeFD = r.writeFD
         self.pendingRecordCount = r.pendingRecords
+        if r.pendingRecords > 0, let last = r.segments.last {
+            // Records left from before a restart count as arrived now: their real age is unknown.
+            self.appendTimes = [(SpoolCursor(segment: last, offset: r.sizes[last] ?? 0), .now)]
+        }
+    }
+
+    /// How long the oldest record not yet acknowledged has waited (since it was spooled, or since
+    /// the agent started for records left from before); nil when everything is acknowledged.
+    public var oldestPendingAge: Duration? {
+        guard pendingRecordCount > 0, let first = appendTimes.first else { return nil }
+        return ContinuousClock.now - first.at
     }
 
     private static func recover(_ directory: String, logger: Logger) throws -> Recovered {
@@ -223,6 +237,7 @@ public actor Spool {
         try PosixFile.fsync(writeFD, path: path)
         sizes[last, default: 0] += UInt64(frames.count)
         pendingRecordCount += Int64(records.count)
+        appendTimes.append((SpoolCursor(segment: last, offset: sizes[last] ?? 0), .now))
         updateGauges()
         wakeAll(&waitersForData)
     }
@@ -303,6 +318,8 @@ public actor Spool {
         guard cursor > acked else { return }
         acked = cursor
         pendingRecordCount = max(0, pendingRecordCount - Int64(count))
+        let done = appendTimes.prefix { $0.end <= cursor }.count
+        appendTimes.removeFirst(done)
         while segments.count > 1, let first = segments.first, first < acked.segment
             || (first == acked.segment && acked.offset >= sizes[first] ?? 0)
         {

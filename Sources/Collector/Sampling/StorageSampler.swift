@@ -59,7 +59,7 @@ public struct StorageSampler: Sendable {
 
     /// The slot a time falls in, as heartbeats compute it.
     public func slot(containing t: Timestamp) -> Timestamp {
-        Heartbeat(host: host, interval: interval, size: "", spool: spool, clock: clock).slot(containing: t)
+        Heartbeat.slot(containing: t, interval: interval)
     }
 
     /// Measures now and returns the records for `slot`. Blocking file-system work: `run` calls it

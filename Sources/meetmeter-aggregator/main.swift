@@ -1,1 +1,0 @@
-print("meetmeter-aggregator: not wired yet")

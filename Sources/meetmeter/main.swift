@@ -1,0 +1,1 @@
+print("meetmeter: not wired yet")
