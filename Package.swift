@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "meetmeter-agent", targets: ["meetmeter-agent"]),
         .executable(name: "meetmeter-aggregator", targets: ["meetmeter-aggregator"]),
         .executable(name: "meetmeter", targets: ["meetmeter"]),
+        .executable(name: "meetmeter-bench", targets: ["meetmeter-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         // The only target that includes C headers: libsystemd's sd-journal and sd-daemon.
@@ -62,13 +64,27 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // Prometheus metrics and a health answer over HTTP, for both daemons and `meetmeter status`.
+        .target(
+            name: "Observability",
+            dependencies: [
+                "UsageRecords",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Rating: records, policy and period in; quantities and invoice lines out. Pure.
         .target(name: "Billing", dependencies: ["UsageRecords", "ConfigFiles"]),
 
         .executableTarget(
             name: "meetmeter-agent",
             dependencies: [
-                "SystemdIntegration",
+                "SystemdIntegration", "Observability",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "Collector", "UsageRecords",
@@ -79,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "meetmeter-aggregator",
             dependencies: [
-                "SystemdIntegration",
+                "SystemdIntegration", "Observability",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "Aggregation", "UsageRecords",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -89,8 +105,16 @@ let package = Package(
         .executableTarget(
             name: "meetmeter",
             dependencies: [
-                "Collector", "Aggregation", "Billing", "UsageRecords",
+                "Collector", "Aggregation", "Billing", "UsageRecords", "Observability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Every benchmark of the project, one line a figure, each against a baseline in the same run.
+        .executableTarget(
+            name: "meetmeter-bench",
+            dependencies: [
+                "Collector", "Aggregation", "Billing", "UsageRecords",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -101,6 +125,6 @@ let package = Package(
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "UsageRecords"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "UsageRecords"]),
         // Runs the built executables against each other over real TCP and a real SQLite file.
-        .testTarget(name: "EndToEndTests", dependencies: ["UsageRecords", "Aggregation", "Billing"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["UsageRecords", "Collector", "Aggregation", "Billing", "Observability"]),
     ]
 )

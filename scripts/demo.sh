@@ -23,6 +23,8 @@ cat > "$demo/aggregator.toml" <<TOML
 address = "127.0.0.1:$port"
 [store]
 path = "$demo/meetmeter.sqlite"
+[metrics]
+address = ""
 [[agents]]
 host = "demo-bbb"
 token = "$token"
@@ -33,6 +35,8 @@ state_directory = "$demo/agent-state"
 [aggregator]
 address = "127.0.0.1:$port"
 token = "$token"
+[metrics]
+address = ""
 [[files]]
 paths = ["$PWD/samples/bbb-apps-akka.log"]
 software = "bbb"

@@ -14,6 +14,8 @@ public struct AggregatorConfiguration: Sendable {
     public var maxLineBytes: Int
     public var maxBadLines: Int
     public var path: String
+    /// Where `/metrics` and `/health` are served; nil when `[metrics] address = ""`.
+    public var metricsAddress: NetworkAddress?
     /// Things that are allowed but probably not meant, for --check-config and the log.
     public var warnings: [String]
 
@@ -24,21 +26,18 @@ public struct AggregatorConfiguration: Sendable {
     public init(document: ConfigDocument) throws(ConfigError) {
         let root = document.root
         path = document.path
-        try root.rejectUnknownKeys(allowed: ["listen", "store", "agents", "limits"])
+        try root.rejectUnknownKeys(allowed: ["listen", "store", "agents", "limits", "metrics"])
 
         let listen = try root.tableOrEmpty("listen")
         try listen.rejectUnknownKeys(allowed: ["address", "allow_unauthenticated"])
-        let address = try listen.string("address", default: "127.0.0.1:7800")
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),
-              (0...65535).contains(port), colon != address.startIndex
-        else {
-            throw listen.error("address", "'\(address)' is not HOST:PORT (for example 0.0.0.0:7800)")
-        }
-        var host = String(address[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        listenHost = host
-        listenPort = port
+        let address = try listen.address("address", default: "127.0.0.1:7800", allowAnyPort: true)
+        listenHost = address.host
+        listenPort = address.port
         allowUnauthenticated = try listen.bool("allow_unauthenticated", default: false)
+
+        let metrics = try root.tableOrEmpty("metrics")
+        try metrics.rejectUnknownKeys(allowed: ["address"])
+        metricsAddress = try metrics.optionalAddress("address", default: "127.0.0.1:9782")
 
         let store = try root.tableOrEmpty("store")
         try store.rejectUnknownKeys(allowed: ["backend", "path"])

@@ -33,7 +33,9 @@ public struct Agent: Sendable {
     let makeSources: @Sendable (Mode) throws -> [SourceRunner]
     let makeParser: @Sendable (_ software: String) throws -> any LogParser
 
-    public init(configuration: AgentConfiguration, logger: Logger,
+    /// - Parameter spool: the spool of the agent this one replaces (a reload): one folder must
+    ///   never have two spools appending to it.
+    public init(configuration: AgentConfiguration, logger: Logger, spool: Spool? = nil,
                 makeParser: @escaping @Sendable (_ software: String) throws -> any LogParser,
                 makeSources: @escaping @Sendable (Mode) throws -> [SourceRunner]) throws
     {
@@ -41,7 +43,7 @@ public struct Agent: Sendable {
         self.logger = logger
         self.makeSources = makeSources
         self.makeParser = makeParser
-        self.spool = try Spool(
+        self.spool = try spool ?? Spool(
             configuration: SpoolConfiguration(directory: configuration.stateDirectory + "/spool", maxBytes: configuration.spoolMaxBytes),
             logger: logger)
     }

@@ -34,6 +34,10 @@ public struct AgentConfiguration: Sendable {
     public var maxLineBytes: Int
     public var heartbeatInterval: Int64
     public var instanceSize: String
+    /// Where `/metrics` and `/health` are served; nil when `[metrics] address = ""`.
+    public var metricsAddress: NetworkAddress?
+    /// Seconds the oldest unacknowledged record may wait before `/health` says the agent is behind.
+    public var maxLag: Int64
     /// The disk-usage sampler (`[storage]`); nil when disabled.
     public var storage: StorageSettings?
 
@@ -57,7 +61,7 @@ public struct AgentConfiguration: Sendable {
     public init(document: ConfigDocument) throws(ConfigError) {
         let root = document.root
         path = document.path
-        try root.rejectUnknownKeys(allowed: ["host", "state_directory", "aggregator", "spool", "files", "journal", "heartbeat", "storage", "max_line_bytes"])
+        try root.rejectUnknownKeys(allowed: ["host", "state_directory", "aggregator", "spool", "files", "journal", "heartbeat", "storage", "metrics", "max_line_bytes"])
         host = try root.string("host", default: Self.systemHostName())
         if host.isEmpty || host.contains(where: { $0 == " " || $0 == ":" }) {
             throw root.error("host", "'\(host)' is not a usable host name (no spaces or colons)")
@@ -67,12 +71,9 @@ public struct AgentConfiguration: Sendable {
 
         let aggregator = try root.tableOrEmpty("aggregator")
         try aggregator.rejectUnknownKeys(allowed: ["address", "token", "token_file", "batch_size"])
-        let address = try aggregator.string("address", default: "127.0.0.1:7800")
-        guard let (h, p) = Self.splitAddress(address) else {
-            throw aggregator.error("address", "'\(address)' is not HOST:PORT (for example 127.0.0.1:7800)")
-        }
-        aggregatorHost = h
-        aggregatorPort = p
+        let address = try aggregator.address("address", default: "127.0.0.1:7800")
+        aggregatorHost = address.host
+        aggregatorPort = address.port
         if let tokenFile = try aggregator.optionalString("token_file") {
             do {
                 let text = try ConfigDocument.readText(path: tokenFile)
@@ -121,6 +122,11 @@ public struct AgentConfiguration: Sendable {
         heartbeatInterval = try heartbeat.integer("interval", default: 60, range: 1...86_400)
         instanceSize = try heartbeat.string("size", default: "default")
 
+        let metrics = try root.tableOrEmpty("metrics")
+        try metrics.rejectUnknownKeys(allowed: ["address", "max_lag"])
+        metricsAddress = try metrics.optionalAddress("address", default: "127.0.0.1:9781")
+        maxLag = try metrics.integer("max_lag", default: 300, range: 1...(7 * 86_400))
+
         let storage = try root.tableOrEmpty("storage")
         try storage.rejectUnknownKeys(allowed: ["enabled", "interval", "recording_roots", "filesystems", "quiet_period", "rewalk_after"])
         if try storage.bool("enabled", default: true) {
@@ -144,14 +150,6 @@ public struct AgentConfiguration: Sendable {
             throw ConfigError(file: path, line: nil, key: nil,
                               message: "names no source: add a [[files]] table or a [journal] table")
         }
-    }
-
-    static func splitAddress(_ address: String) -> (String, Int)? {
-        guard let colon = address.lastIndex(of: ":") else { return nil }
-        var host = String(address[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, let port = Int(address[address.index(after: colon)...]), (1...65535).contains(port) else { return nil }
-        return (host, port)
     }
 
     /// The system's host name, the default of `host`.

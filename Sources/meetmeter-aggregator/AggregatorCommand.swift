@@ -2,8 +2,10 @@ import Aggregation
 import ArgumentParser
 import ConfigFiles
 import Logging
+import Observability
 import ServiceLifecycle
 import SystemdIntegration
+import UsageRecords
 
 #if canImport(Glibc)
 import Glibc
@@ -39,6 +41,7 @@ struct AggregatorCommand: AsyncParsableCommand {
             return
         }
         DaemonLogging.bootstrap(identifier: "meetmeter-aggregator", level: logLevel)
+        let registry = MetricsBootstrap.prometheus()
         let logger = Logger(label: "meetmeter.aggregator")
         let store: SQLiteRecordStore
         do {
@@ -48,8 +51,15 @@ struct AggregatorCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let listener = RecordListener(configuration: ListenerConfiguration(configuration), store: store, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ListenerService(listener: listener, store: store))]
+        if let address = configuration.metricsAddress {
+            let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger) {
+                await AggregatorHealth.report(store: store)
+            }
+            services.append(.init(service: MetricsService(endpoint: endpoint, logger: logger), successTerminationBehavior: .ignore))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: ListenerService(listener: listener, store: store))],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -79,6 +89,28 @@ struct ListenerService: Service {
         } onGracefulShutdown: {
             notifier.stopping()
             Task { await listener.shutdown() }
+        }
+    }
+}
+
+/// `/health` of the aggregator: healthy while its store answers; each host's last record and lag.
+enum AggregatorHealth {
+    static func report(store: SQLiteRecordStore) async -> HealthReport {
+        do {
+            let count = try await store.count()
+            let hosts = try await store.hostHealth()
+            let list: [JSONValue] = hosts.map { h in
+                var o: [String: JSONValue] = [
+                    "host": .string(h.host), "records": .integer(h.recordCount),
+                    "last_record": .string(h.lastRecordTime.rfc3339), "last_received": .string(h.lastReceived.rfc3339),
+                    "lag_seconds": .integer(h.lagMicroseconds / 1_000_000),
+                ]
+                o["last_heartbeat"] = h.lastHeartbeat.map { .string($0.rfc3339) } ?? .null
+                return .object(o)
+            }
+            return HealthReport(healthy: true, facts: [("store", .string(store.path)), ("records", .integer(count)), ("hosts", .array(list))])
+        } catch {
+            return HealthReport(healthy: false, facts: [("store", .string(store.path)), ("error", .string("\(error)"))])
         }
     }
 }
