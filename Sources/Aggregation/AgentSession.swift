@@ -51,6 +51,8 @@ struct AgentSession {
     private(set) var lineNumber: Int64 = 0
     /// Lines so far that were not JSON objects.
     private(set) var badLines = 0
+    /// With mutual TLS, the host names the agent's certificate is for; nil without.
+    var certifiedNames: [String]?
 
     init(configuration: ListenerConfiguration) {
         self.configuration = configuration
@@ -103,6 +105,11 @@ struct AgentSession {
         guard hello.version == WireProtocol.version else {
             return .failure(WireProtocol.Fatal(
                 code: "version", error: "protocol version \(hello.version) is not spoken here; this aggregator speaks version \(WireProtocol.version)"))
+        }
+        if let names = certifiedNames, !names.contains(hello.host.lowercased()) {
+            let held = names.isEmpty ? "no DNS name" : names.joined(separator: ", ")
+            return .failure(WireProtocol.Fatal(
+                code: "auth", error: "the client certificate is for \(held), not for host \(hello.host)"))
         }
         if let expected = configuration.tokens[hello.host] {
             guard let token = hello.token else {

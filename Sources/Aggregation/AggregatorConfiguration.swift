@@ -1,4 +1,5 @@
 import ConfigFiles
+import NIOSSL
 
 /// aggregator.toml, read and checked. Every key, its default and its meaning is in
 /// aggregator.toml(5).
@@ -16,6 +17,10 @@ public struct AggregatorConfiguration: Sendable {
     public var path: String
     /// Where `/metrics` and `/health` are served; nil when `[metrics] address = ""`.
     public var metricsAddress: NetworkAddress?
+    /// TLS for agents; nil for plain TCP.
+    public var tls: NIOSSLContext?
+    /// Whether agents must present a certificate from `client_ca_file` naming their host.
+    public var requireClientCertificates: Bool
     /// Things that are allowed but probably not meant, for --check-config and the log.
     public var warnings: [String]
 
@@ -29,11 +34,44 @@ public struct AggregatorConfiguration: Sendable {
         try root.rejectUnknownKeys(allowed: ["listen", "store", "agents", "limits", "metrics"])
 
         let listen = try root.tableOrEmpty("listen")
-        try listen.rejectUnknownKeys(allowed: ["address", "allow_unauthenticated"])
+        try listen.rejectUnknownKeys(allowed: [
+            "address", "allow_unauthenticated", "tls_certificate_file", "tls_key_file", "client_ca_file",
+        ])
         let address = try listen.address("address", default: "127.0.0.1:7800", allowAnyPort: true)
         listenHost = address.host
         listenPort = address.port
         allowUnauthenticated = try listen.bool("allow_unauthenticated", default: false)
+        let certificateFile = try listen.optionalString("tls_certificate_file")
+        let keyFile = try listen.optionalString("tls_key_file")
+        let clientCAFile = try listen.optionalString("client_ca_file")
+        if (certificateFile == nil) != (keyFile == nil) {
+            throw listen.error(certificateFile == nil ? "tls_certificate_file" : "tls_key_file",
+                               "TLS needs both tls_certificate_file and tls_key_file")
+        }
+        if let certificateFile, let keyFile {
+            func load<T>(_ key: String, _ body: () throws(TLSFileError) -> T) throws(ConfigError) -> T {
+                do throws(TLSFileError) { return try body() } catch { throw listen.error(key, error.description) }
+            }
+            let chain = try load("tls_certificate_file") { () throws(TLSFileError) in try TLSFiles.certificates(certificateFile) }
+            let key = try load("tls_key_file") { () throws(TLSFileError) in try TLSFiles.privateKey(keyFile) }
+            var c = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            c.minimumTLSVersion = .tlsv12
+            if let clientCAFile {
+                let roots = try load("client_ca_file") { () throws(TLSFileError) in try TLSFiles.certificates(clientCAFile) }
+                c.trustRoots = .certificates(roots)
+                c.certificateVerification = .noHostnameVerification
+            }
+            do {
+                tls = try NIOSSLContext(configuration: c)
+            } catch {
+                throw listen.error("tls_certificate_file", "\(certificateFile) and \(keyFile) do not make a TLS context: \(error)")
+            }
+            requireClientCertificates = clientCAFile != nil
+        } else {
+            if clientCAFile != nil { throw listen.error("client_ca_file", "needs tls_certificate_file and tls_key_file") }
+            tls = nil
+            requireClientCertificates = false
+        }
 
         let metrics = try root.tableOrEmpty("metrics")
         try metrics.rejectUnknownKeys(allowed: ["address"])

@@ -1,3 +1,4 @@
+import NIOSSL
 import UsageRecords
 
 /// Where the listener binds and whom it lets in.
@@ -16,6 +17,11 @@ public struct ListenerConfiguration: Sendable {
     public var maxBadLines: Int
     /// Stop waiting for the agent's hello after this long.
     public var helloTimeout: Duration
+    /// TLS for agents; nil for plain TCP.
+    public var tls: NIOSSLContext?
+    /// With mutual TLS: an agent's certificate must name the host of its hello (a DNS subject
+    /// alternative name), so one host's certificate cannot speak for another.
+    public var requireClientCertificates: Bool = false
     public var backlog: Int32
 
     /// With no tokens and `allowUnauthenticated` left out, every agent is let in: only for tests
@@ -42,5 +48,7 @@ public struct ListenerConfiguration: Sendable {
             host: configuration.listenHost, port: configuration.listenPort, tokens: configuration.tokens,
             allowUnauthenticated: configuration.allowUnauthenticated, maxLineBytes: configuration.maxLineBytes,
             maxBadLines: configuration.maxBadLines)
+        self.tls = configuration.tls
+        self.requireClientCertificates = configuration.requireClientCertificates
     }
 }

@@ -1,6 +1,8 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
+import ConfigFiles
 import Synchronization
 import UsageRecords
 
@@ -93,6 +95,9 @@ public final class RecordListener: Sendable {
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let tls = configuration.tls {
+                        try sync.addHandler(NIOSSLServerHandler(context: tls))
+                    }
                     try sync.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLineBytes: configuration.maxLineBytes)))
                     try sync.addHandler(ReadBatcher())
                     return try Connection(
@@ -187,6 +192,11 @@ public final class RecordListener: Sendable {
                 var closing = false
                 for try await frames in inbound {
                     if closing { continue }  // draining after a fatal message
+                    if configuration.requireClientCertificates, case .awaitingHello = session.state {
+                        // Data has arrived, so the handshake (which verified the chain) is done.
+                        let certificate = try? await channel.nioSSL_peerCertificate().get()
+                        session.certifiedNames = certificate.map(TLSFiles.dnsNames) ?? []
+                    }
                     let step = session.receive(frames)
                     if let hello = step.hello {
                         helloDeadline.cancel()

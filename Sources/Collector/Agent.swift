@@ -52,6 +52,8 @@ public struct Agent: Sendable {
         var c = ShipperConfiguration(host: configuration.aggregatorHost, port: configuration.aggregatorPort,
                                      agentHost: configuration.host, token: configuration.token)
         c.batchSize = configuration.batchSize
+        c.tls = configuration.tlsContext
+        c.serverName = configuration.tls?.serverName
         return Shipper(configuration: c, spool: spool, logger: logger)
     }
 
@@ -117,3 +119,19 @@ public struct Agent: Sendable {
     }
 }
 
+
+extension Agent {
+    /// The agent as agent.toml describes it: its file and journal sources, each read by the parser
+    /// of its `software`.
+    public init(configuration: AgentConfiguration, logger: Logger, spool: Spool? = nil) throws {
+        try self.init(configuration: configuration, logger: logger, spool: spool,
+                      makeParser: { try ParserChoice.make(software: $0) }) { mode in
+            try SourceFactory.make(configuration: configuration, follow: mode == .follow, logger: logger).map { made in
+                let source = made.source
+                return SourceRunner(name: source.name, software: made.software) { deliver in
+                    try await source.run(deliver: deliver)
+                }
+            }
+        }
+    }
+}

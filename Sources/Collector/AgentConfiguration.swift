@@ -1,4 +1,5 @@
 import ConfigFiles
+import NIOSSL
 
 #if canImport(Glibc)
 import Glibc
@@ -27,6 +28,10 @@ public struct AgentConfiguration: Sendable {
     public var aggregatorHost: String
     public var aggregatorPort: Int
     public var token: String?
+    /// TLS towards the aggregator; nil for plain TCP (a trusted network or 127.0.0.1 only).
+    public var tls: ClientTLSSettings?
+    /// The loaded TLS context (files are read once, when the configuration is).
+    public var tlsContext: NIOSSLContext?
     public var spoolMaxBytes: UInt64
     public var batchSize: Int
     public var files: [FileSource]
@@ -70,7 +75,9 @@ public struct AgentConfiguration: Sendable {
         maxLineBytes = Int(try root.integer("max_line_bytes", default: 1 << 20, range: 1024...(64 << 20)))
 
         let aggregator = try root.tableOrEmpty("aggregator")
-        try aggregator.rejectUnknownKeys(allowed: ["address", "token", "token_file", "batch_size"])
+        try aggregator.rejectUnknownKeys(allowed: [
+            "address", "token", "token_file", "batch_size", "tls", "ca_file", "server_name", "certificate_file", "key_file",
+        ])
         let address = try aggregator.address("address", default: "127.0.0.1:7800")
         aggregatorHost = address.host
         aggregatorPort = address.port
@@ -85,6 +92,27 @@ public struct AgentConfiguration: Sendable {
             token = try aggregator.optionalString("token")
         }
         batchSize = Int(try aggregator.integer("batch_size", default: 500, range: 1...100_000))
+        if try aggregator.bool("tls", default: false) {
+            let settings = ClientTLSSettings(
+                caFile: try aggregator.optionalString("ca_file"), serverName: try aggregator.optionalString("server_name"),
+                certificateFile: try aggregator.optionalString("certificate_file"), keyFile: try aggregator.optionalString("key_file"))
+            if (settings.certificateFile == nil) != (settings.keyFile == nil) {
+                throw aggregator.error(settings.certificateFile == nil ? "certificate_file" : "key_file",
+                                       "mutual TLS needs both certificate_file and key_file")
+            }
+            do {
+                tlsContext = try settings.makeContext()
+            } catch {
+                throw aggregator.error(error.setting ?? "certificate_file", error.description)
+            }
+            tls = settings
+        } else {
+            for key in ["ca_file", "server_name", "certificate_file", "key_file"] where aggregator.has(key) {
+                throw aggregator.error(key, "is set but tls is not true")
+            }
+            tls = nil
+            tlsContext = nil
+        }
 
         let spool = try root.tableOrEmpty("spool")
         try spool.rejectUnknownKeys(allowed: ["max_bytes"])

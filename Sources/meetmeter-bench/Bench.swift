@@ -14,7 +14,7 @@ struct Bench {
         let sections: [(String, () async throws -> [String])] = [
             ("files", { try await SourceFigures.files(lines: 2_000_000 / scale) }),
             ("journal", { try await SourceFigures.journal(entries: 200_000 / scale) }),
-            // PARSER
+            ("parser", { try ParserFigures.akka(lines: 1_000_000 / scale) }),
             ("storage", { try StorageFigures.walk(files: 200_000 / scale) }),
             ("delivery", { try await DeliveryFigures.throughput(users: 50_000 / scale) + DeliveryFigures.delay(records: 2_000 / scale) }),
             ("memory", { try await MemoryFigures.agent(users: 100_000 / scale) }),

@@ -7,6 +7,7 @@ import Glibc
 
 /// A journal file damaged in the middle ("Bad message"): the reader counts what it cannot read,
 /// skips it, and goes on to the end; it never stops or spins.
+extension JournalSuites {
 @Suite struct JournalBadMessageTests {
     @Test(.needsJournalRemote)
     func aDamagedEntryIsSkippedAndCounted() async throws {
@@ -49,4 +50,5 @@ import Glibc
         #expect(ContinuousClock.now - started < .seconds(10))
         print("bad message: \(reader.counts)")
     }
+}
 }

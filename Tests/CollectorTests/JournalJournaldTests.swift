@@ -8,6 +8,7 @@ import Glibc
 
 /// The journal reader against a real systemd-journald (a private instance in its own namespace)
 /// that rotates and vacuums files while the reader has them mapped. Needs root.
+extension JournalSuites {
 @Suite(.serialized) struct JournalJournaldTests {
     static func countEntries(_ dir: String, identifier: String) -> Int {
         guard let p = popen("journalctl -D '\(dir)' -t '\(identifier)' -o cat 2>/dev/null | wc -l", "r") else { return -1 }
@@ -110,4 +111,5 @@ import Glibc
         // The 100 unread entries (and journald's own lines between them) are counted as lost.
         #expect(reader.counts.lostEntries >= 100)
     }
+}
 }

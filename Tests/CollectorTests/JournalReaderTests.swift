@@ -7,6 +7,7 @@ import Glibc
 #endif
 
 /// The journal reader against journal files written by the real systemd-journal-remote.
+extension JournalSuites {
 @Suite(.serialized) struct JournalReaderTests {
     static let t0: UInt64 = 1_795_000_000_000_000
 
@@ -198,4 +199,5 @@ import Glibc
         #expect(c?.realtime == 0x60a24181e4000)
         #expect(JournalCursor("garbage") == nil)
     }
+}
 }

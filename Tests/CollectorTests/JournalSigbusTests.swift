@@ -7,6 +7,7 @@ import Glibc
 
 /// SIGBUS from a mapped file that shrinks under the reader (what journald's vacuum and rotation
 /// can do to sd-journal's mappings on systemd 252): the guard maps a zero page and counts it.
+extension JournalSuites {
 @Suite struct JournalSigbusTests {
     @Test func aReadBeyondATruncatedMappingIsSurvivedAndCounted() throws {
         try Self.provokeSigbus()
@@ -67,4 +68,5 @@ import Glibc
     static func readVolatile(_ p: UnsafeMutablePointer<UInt8>) -> UInt8 {
         UnsafeRawPointer(p).loadUnaligned(as: UInt8.self)
     }
+}
 }

@@ -28,6 +28,10 @@ struct ExportEntry: Sendable {
 
 /// Appends entries to a journal file with systemd-journal-remote (started, fed and waited for,
 /// off the cooperative pool).
+/// The journal suites run one after another: one of them provokes SIGBUS on purpose, and the
+/// reader's guard is process-wide, so another reader must not be mapping journals meanwhile.
+@Suite(.serialized) enum JournalSuites {}
+
 func writeJournal(_ file: String, _ entries: [ExportEntry]) async {
     let text = entries.map(\.text).joined()
     let status = try? await offPool { writeJournalBlocking(file, text) }

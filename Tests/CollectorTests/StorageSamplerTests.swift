@@ -160,6 +160,8 @@ private func storagePayload(_ r: UsageRecord) -> StorageSample? {
         #expect((StorageSampler.currentThreadID() ?? 0) > 0)
     }
 
+    /// (The sampler walks on a thread of lowered priority, so on a busy machine a slot can take a
+    /// while: the waits are long, and only their outcome is checked.)
     /// The agent runs the sampler, is "asleep" for an hour (the clock jumps), and resumes at the
     /// current slot without inventing the slots in between.
     @Test func runSpoolsEachSlotOnceAndDoesNotBackfill() async throws {
@@ -302,7 +304,7 @@ private func storagePayload(_ r: UsageRecord) -> StorageSample? {
     }
 }
 
-private func storageEventually(_ seconds: Double = 15, _ condition: @Sendable () async -> Bool) async -> Bool {
+private func storageEventually(_ seconds: Double = 90, _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if await condition() { return true }

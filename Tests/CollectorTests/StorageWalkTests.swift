@@ -1,3 +1,4 @@
+import Foundation
 @testable import Collector
 import Synchronization
 import Testing
@@ -218,12 +219,13 @@ func storageMeasure(_ root: String) -> (bytes: Int64, files: Int) {
         for i in 0..<400 { unlink(churn + "/pre\(i)-with-a-long-name-to-fill-the-directory") }
         let floor = storageDu(root)
 
-        let stop = Atomic<Bool>(false)
-        let progress = Atomic<Int>(0)
-        let writer = Task.detached {
+        // The writer is a thread of its own, not a task: on a loaded machine the walks below could
+        // otherwise hold every thread of the cooperative pool and starve it.
+        let shared = ChurnState()
+        let writer = Thread {
             var round = 0
-            while !stop.load(ordering: .relaxed) {
-                progress.store(round, ordering: .relaxed)
+            while !shared.stop.load(ordering: .relaxed) {
+                shared.progress.store(round, ordering: .relaxed)
                 let dir = churn + "/d\(round % 8)"
                 mkdir(dir, 0o755)
                 for i in 0..<20 { storageWriteFile(dir + "/f\(i)", size: 4096) }
@@ -231,13 +233,14 @@ func storageMeasure(_ root: String) -> (bytes: Int64, files: Int) {
                 rmdir(dir)
                 round += 1
             }
-            return round
+            shared.rounds.store(round, ordering: .releasing)
         }
+        writer.start()
         var walks = 0
         var vanished = 0
         let deadline = ContinuousClock.now + .seconds(20)
         // Walk until the writer has been busy for a while (it may start late on a loaded machine).
-        while walks < 30 || (progress.load(ordering: .relaxed) < 200 && ContinuousClock.now < deadline) {
+        while walks < 30 || (shared.progress.load(ordering: .relaxed) < 200 && ContinuousClock.now < deadline) {
             var walker = TreeWalker()
             let totals = try TreeUsage.walk(root: root, walker: &walker)
             #expect(totals.unreadable == 0, "\(totals.problem ?? "")")
@@ -247,12 +250,21 @@ func storageMeasure(_ root: String) -> (bytes: Int64, files: Int) {
             vanished += totals.vanished
             walks += 1
         }
-        stop.store(true, ordering: .relaxed)
-        let rounds = await writer.value
+        shared.stop.store(true, ordering: .relaxed)
+        while shared.rounds.load(ordering: .acquiring) < 0 { try await Task.sleep(for: .milliseconds(5)) }
+        let rounds = shared.rounds.load(ordering: .acquiring)
         #expect(rounds > 0)
         print("storage churn: \(walks) walks during \(rounds) writer rounds, \(vanished) entries vanished mid-walk")
         #expect(storageMeasure(root).bytes == storageDu(root))
     }
+}
+
+/// What the churn test's writer thread and its walks share.
+final class ChurnState: Sendable {
+    let stop = Atomic<Bool>(false)
+    let progress = Atomic<Int>(0)
+    /// -1 until the writer has stopped; then its rounds.
+    let rounds = Atomic<Int>(-1)
 }
 
 /// Runs the benchmark only when asked (MEETMETER_STORAGE_BENCH=files), and prints its line: a

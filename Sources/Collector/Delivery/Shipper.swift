@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOPosix
+import NIOSSL
 import UsageRecords
 
 public struct ShipperConfiguration: Sendable {
@@ -14,6 +15,9 @@ public struct ShipperConfiguration: Sendable {
     /// This agent's host name, as records carry it and the aggregator authenticates it.
     public var agentHost: String
     public var token: String?
+    /// TLS towards the aggregator, with the name its certificate must carry.
+    public var tls: NIOSSLContext?
+    public var serverName: String?
     /// Records a batch; one batch is in flight at a time.
     public var batchSize: Int = 500
     /// Reconnection backoff, doubled after each failure up to the maximum, with jitter.
@@ -92,7 +96,7 @@ public struct Shipper: Sendable {
                 // The first failure is worth a warning; a long outage is logged at most once a minute-ish.
                 if failures == 1 || failures % 20 == 0 {
                     logger.warning("cannot ship records; will retry", metadata: [
-                        "error": "\(error)", "attempt": "\(failures)", "retry_in": "\(backoff)",
+                        "error": "\(Self.explain(error))", "attempt": "\(failures)", "retry_in": "\(backoff)",
                     ])
                 }
                 let jitter = Double.random(in: 0.5...1.0)
@@ -106,9 +110,17 @@ public struct Shipper: Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
-            .connect(host: configuration.host, port: configuration.port) { channel in
+            .connect(host: configuration.host, port: configuration.port) { [configuration] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    if let tls = configuration.tls {
+                        let name = configuration.serverName ?? configuration.host
+                        // An IP address cannot be sent as SNI: then NIOSSL checks the certificate
+                        // against the address connected to.
+                        let isAddress = name.contains(":") || name.allSatisfy { $0.isNumber || $0 == "." }
+                        let handler = try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : name)
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         let raw = channel.channel
@@ -178,6 +190,17 @@ public struct Shipper: Sendable {
                 }
             }
         }
+    }
+
+    /// Says what a TLS failure means for the operator; other errors speak for themselves.
+    static func explain(_ error: any Error) -> String {
+        if let tls = error as? NIOSSLError {
+            return "TLS handshake with the aggregator failed (check ca_file, server_name, certificate_file and key_file): \(tls)"
+        }
+        if let tls = error as? BoringSSLError {
+            return "TLS with the aggregator failed (check ca_file, server_name, certificate_file and key_file): \(tls)"
+        }
+        return "\(error)"
     }
 
     private func answer(_ reader: inout LineReader) async throws -> WireProtocol.Reply {

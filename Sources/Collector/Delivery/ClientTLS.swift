@@ -1,0 +1,50 @@
+import ConfigFiles
+import NIOSSL
+
+/// TLS towards the aggregator (`[aggregator] tls = true`): the aggregator's certificate is always
+/// verified, against `ca_file` or the system's trust store, for `server_name` (default: the
+/// address's host). A certificate and key make it mutual TLS: the aggregator can then check that
+/// the certificate names this agent's host.
+public struct ClientTLSSettings: Sendable, Hashable {
+    public var caFile: String?
+    public var serverName: String?
+    public var certificateFile: String?
+    public var keyFile: String?
+
+    public init(caFile: String? = nil, serverName: String? = nil, certificateFile: String? = nil, keyFile: String? = nil) {
+        self.caFile = caFile
+        self.serverName = serverName
+        self.certificateFile = certificateFile
+        self.keyFile = keyFile
+    }
+
+    /// Loads the files. Errors name the file and what is wrong with it.
+    public func makeContext() throws(TLSFileError) -> NIOSSLContext {
+        var c = TLSConfiguration.makeClientConfiguration()
+        c.minimumTLSVersion = .tlsv12
+        c.certificateVerification = .fullVerification
+        func load<T>(_ setting: String, _ body: () throws(TLSFileError) -> T) throws(TLSFileError) -> T {
+            do throws(TLSFileError) { return try body() } catch {
+                var e = error
+                e.setting = setting
+                throw e
+            }
+        }
+        if let caFile {
+            c.trustRoots = .certificates(try load("ca_file") { () throws(TLSFileError) in try TLSFiles.certificates(caFile) })
+        }
+        if let certificateFile, let keyFile {
+            c.certificateChain = try load("certificate_file") { () throws(TLSFileError) in try TLSFiles.certificates(certificateFile) }
+                .map { .certificate($0) }
+            c.privateKey = .privateKey(try load("key_file") { () throws(TLSFileError) in try TLSFiles.privateKey(keyFile) })
+        }
+        do {
+            return try NIOSSLContext(configuration: c)
+        } catch {
+            var e = TLSFileError(file: certificateFile ?? caFile ?? "(system trust store)", message: "\(error)")
+            e.setting = certificateFile == nil ? "ca_file" : "certificate_file"
+            throw e
+        }
+    }
+}
+

@@ -1,0 +1,209 @@
+import UsageRecords
+
+/// BigBlueButton's logs, 2.4 to 3.0 (LOG-FORMATS.md §2–4), whatever prefix a line carries
+/// (journald, rsyslog, docker-compose, grep):
+///
+/// - bbb-apps-akka `o.b.core2.AnalyticsActor - -- analytics -- {json}`: the route for meetings,
+///   people, roles, breakout rooms, recording marks, webcams, screen share and audio;
+/// - bbb-web `- --analytics-- data={json}`: meetings and people, read only for meetings that
+///   akka-apps has not spoken for in this source (DESIGN.md principle 2: one route per fact);
+/// - the recording worker (`bbb-rap`): each step's start and end.
+///
+/// Every other line is dismissed by a byte search before anything is decoded.
+public struct BBBParser: LogParser {
+    public var name: String { "bbb" }
+
+    private var rap: BBBRapParser
+    private var pending: PendingJSON?
+    /// Meetings akka-apps reported here: bbb-web's copies of their facts are not read.
+    private var akkaMeetings = BoundedSet<String>(capacity: 100_000)
+    /// Meetings already ended: the second route's end (Destroyed after Ending, bbb-web's three
+    /// end lines, a breakout's own end and its parent's notice) is no news.
+    private var endedMeetings = BoundedSet<String>(capacity: 100_000)
+    private var recent = RecentFacts()
+
+    public init(options: ParserOptions = ParserOptions()) {
+        rap = BBBRapParser(zone: options.localTimeZone, year: options.syslogYear)
+    }
+
+    private static let analytics = ByteNeedle("analytics")
+    private static let akkaBefore = ByteNeedle("-- ")
+    private static let akkaAfter = ByteNeedle(" -- ")
+    private static let webBefore = ByteNeedle("--")
+    private static let webAfter = ByteNeedle("-- data=")
+
+    public mutating func parse(_ line: LogLine) -> ParseOutcome {
+        line.withBytes { b in parse(b, line: line) }
+    }
+
+    mutating func parse(_ b: LineBuffer, line: LogLine) -> ParseOutcome {
+        if pending != nil, let outcome = continuePending(b, line: line) { return outcome }
+        // An envelope with no log prefix at all: what AnalyticsActor logs, as Redis carries it.
+        let first = b.skippingSpaces(from: 0)
+        if first < b.count, b[first] == UInt8(ascii: "{"), b.has(Self.envelopeHead, at: first) {
+            return akka(b, marker: first, json: first, line: line)
+        }
+        var from = 0
+        while let a = b.find(Self.analytics, from: from) {
+            if a >= 3, b.has(Self.akkaBefore, at: a - 3), b.has(Self.akkaAfter, at: a + 9) {
+                return akka(b, marker: a - 3, json: a + 13, line: line)
+            }
+            if a >= 2, b.has(Self.webBefore, at: a - 2), b.has(Self.webAfter, at: a + 9) {
+                return web(b, marker: a - 2, json: a + 17, line: line)
+            }
+            from = a + 9
+        }
+        if Self.mayBeRap(line.origin), BBBRapParser.mayMatch(b) {
+            return recent.check(rap.parse(b, line: line))
+        }
+        return .ignored
+    }
+
+    /// The recording worker writes to the journal as `bbb-rap`; a file has no origin.
+    static func mayBeRap(_ origin: String?) -> Bool {
+        guard let origin else { return true }
+        return origin.contains("rap")
+    }
+
+    // MARK: akka-apps
+
+    private static let envelopeHead = ByteNeedle(#"{"envelope":{"name":""#)
+
+    /// The message name read straight from the bytes when the JSON starts the usual way, so that
+    /// the many analytics lines of no interest (chat, presentation, 3.0's connection-alive noise)
+    /// are dismissed without parsing.
+    private static func fastName(_ b: LineBuffer, json: Int) -> String? {
+        guard b.has(envelopeHead, at: json) else { return nil }
+        let start = json + envelopeHead.count
+        var i = start
+        while i < b.count, i - start < 80, b[i] != UInt8(ascii: "\"") { i += 1 }
+        guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
+        return b.string(start..<i)
+    }
+
+    private mutating func akka(_ b: LineBuffer, marker: Int, json: Int, line: LogLine) -> ParseOutcome {
+        var message: AkkaMessage?
+        if let name = Self.fastName(b, json: json) {
+            guard let known = AkkaMessage.byName[name] else { return .ignored }
+            message = known
+        }
+        switch BBBAkkaAnalytics.pick(b, from: json) {
+        case .picked(let picked):
+            // The line's own time only matters if the envelope has none.
+            let lineTime = picked[.timestamp] == nil ? LogTime.lastZoned(b, before: marker) ?? line.time : nil
+            return finishAkka(picked, message: message, lineTime: lineTime)
+        case .truncated(let error):
+            pending = PendingJSON(route: .akka, bytes: Array(b[json...]), origin: line.origin,
+                                  lineTime: LogTime.lastZoned(b, before: marker) ?? line.time)
+            return .skipped(EmbeddedJSON.skip(error, truncated: true, what: message?.rawValue ?? "akka-apps analytics"))
+        case .invalid(let error):
+            return .skipped(EmbeddedJSON.skip(error, truncated: false, what: message?.rawValue ?? "akka-apps analytics"))
+        }
+    }
+
+    private mutating func finishAkka(_ picked: PickedJSON, message: AkkaMessage?, lineTime: Timestamp?) -> ParseOutcome {
+        guard let message = message ?? BBBAkkaAnalytics.message(of: picked) else { return .ignored }
+        let outcome = BBBAkkaAnalytics.interpret(picked, message: message, lineTime: lineTime)
+        return recent.check(keepNews(outcome, fromAkka: true))
+    }
+
+    // MARK: bbb-web
+
+    private static let logCodeKey = ByteNeedle(#""logCode":""#)
+
+    private mutating func web(_ b: LineBuffer, marker: Int, json: Int, line: LogLine) -> ParseOutcome {
+        // Gson writes compactly, so the code is found as bytes and most lines (join_api, polling,
+        // presentation conversion) are dismissed unread.
+        if let k = b.find(Self.logCodeKey, from: json) {
+            let start = k + Self.logCodeKey.count
+            if let end = b.index(of: UInt8(ascii: "\""), from: start), end - start < 64,
+               !BBBWebAnalytics.codes.contains(b.string(start..<end))
+            {
+                return .ignored
+            }
+        }
+        let lineTime = LogTime.lastZoned(b, before: marker) ?? line.time
+        switch BBBWebAnalytics.pick(b, from: json) {
+        case .picked(let picked):
+            return finishWeb(picked, lineTime: lineTime)
+        case .truncated(let error):
+            pending = PendingJSON(route: .web, bytes: Array(b[json...]), origin: line.origin, lineTime: lineTime)
+            return .skipped(EmbeddedJSON.skip(error, truncated: true, what: "bbb-web analytics"))
+        case .invalid(let error):
+            return .skipped(EmbeddedJSON.skip(error, truncated: false, what: "bbb-web analytics"))
+        }
+    }
+
+    private mutating func finishWeb(_ picked: PickedJSON, lineTime: Timestamp?) -> ParseOutcome {
+        guard let code = picked[.logCode]?.stringValue, BBBWebAnalytics.codes.contains(code) else { return .ignored }
+        guard let time = lineTime else {
+            return .skipped(SkipReason("no-timestamp", "a bbb-web analytics line without a readable logback time"))
+        }
+        return recent.check(keepNews(BBBWebAnalytics.interpret(picked, time: time), fromAkka: false))
+    }
+
+    // MARK: One route per fact
+
+    private mutating func keepNews(_ outcome: ParseOutcome, fromAkka: Bool) -> ParseOutcome {
+        guard case .events(let events) = outcome else { return outcome }
+        var kept: [ParsedEvent] = []
+        for event in events {
+            guard let meeting = event.payload.meeting else {
+                kept.append(event)
+                continue
+            }
+            if fromAkka {
+                akkaMeetings.insert(meeting)
+            } else if akkaMeetings.contains(meeting) {
+                continue
+            }
+            switch event.payload {
+            case .meetingEnded:
+                if endedMeetings.contains(meeting) { continue }
+                endedMeetings.insert(meeting)
+            case .meetingStarted:
+                endedMeetings.remove(meeting)
+            default:
+                break
+            }
+            kept.append(event)
+        }
+        return .events(kept)
+    }
+
+    // MARK: Lines cut in pieces
+
+    /// The outcome of `b` as the rest of a cut JSON line, or nil if it is a line of its own.
+    private mutating func continuePending(_ b: LineBuffer, line: LogLine) -> ParseOutcome? {
+        guard var p = pending else { return nil }
+        if p.isFreshLine(b, origin: line.origin) || b.find(Self.analytics) != nil {
+            pending = nil
+            return nil
+        }
+        p.bytes.append(contentsOf: b)
+        p.lines += 1
+        guard p.lines <= PendingJSON.maximumLines, p.bytes.count <= PendingJSON.maximumBytes else {
+            // Already counted when its head was skipped; its pieces are let go quietly.
+            pending = nil
+            return .ignored
+        }
+        let result = p.route == .akka
+            ? JSONPick.pick(p.bytes, paths: AkkaField.paths, slots: AkkaField.allCases.count)
+            : JSONPick.pick(p.bytes, paths: WebField.paths, slots: WebField.allCases.count)
+        switch result {
+        case .picked(let picked):
+            pending = nil
+            switch p.route {
+            case .akka: return finishAkka(picked, message: nil, lineTime: picked[.timestamp] == nil ? p.lineTime : nil)
+            case .web: return finishWeb(picked, lineTime: p.lineTime)
+            }
+        case .truncated:
+            pending = p
+            return .ignored
+        case .invalid:
+            // Not its continuation after all: read the line as itself.
+            pending = nil
+            return nil
+        }
+    }
+}

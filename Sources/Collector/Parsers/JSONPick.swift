@@ -1,0 +1,252 @@
+import UsageRecords
+
+/// The members of a JSON object a parser wants, by path, each given a slot number.
+///
+/// An akka-apps join is some forty members of which a parser needs eight; building the whole
+/// tree of dictionaries for each line is what made parsing slow. `JSONPick` walks the object
+/// once, hands each wanted value to the strict `JSONParser`, and steps over the rest.
+final class JSONPaths: Sendable {
+    struct Entry: Sendable {
+        let key: [UInt8]
+        let slot: Int?
+        let child: JSONPaths?
+    }
+
+    let entries: [Entry]
+
+    /// Slot `i` is `paths[i]`.
+    convenience init(_ paths: [[String]]) {
+        self.init(paths.enumerated().map { ($0.element[...], $0.offset) })
+    }
+
+    private init(_ paths: [(ArraySlice<String>, Int)]) {
+        var order: [String] = []
+        var groups: [String: [(ArraySlice<String>, Int)]] = [:]
+        for (path, slot) in paths {
+            guard let first = path.first else { continue }
+            if groups[first] == nil { order.append(first) }
+            groups[first, default: []].append((path.dropFirst(), slot))
+        }
+        entries = order.map { key in
+            let group = groups[key] ?? []
+            let leaf = group.first { $0.0.isEmpty }?.1
+            let deeper = group.filter { !$0.0.isEmpty }
+            return Entry(key: Array(key.utf8), slot: leaf, child: deeper.isEmpty ? nil : JSONPaths(deeper))
+        }
+    }
+}
+
+/// The wanted values of one JSON object, by slot.
+struct PickedJSON {
+    var slots: [JSONValue?]
+
+    subscript(slot: Int) -> JSONValue? { slots[slot] }
+
+    /// The same values taken from a tree already built.
+    init(tree: JSONValue, paths: [[String]]) {
+        slots = paths.map { path in
+            var v: JSONValue? = tree
+            for key in path { v = v?[key] }
+            return v
+        }
+    }
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+}
+
+/// Why picked JSON could not be read, and where (UsageRecords' JSONSyntaxError cannot be made here).
+struct JSONReadError: Error, CustomStringConvertible {
+    var offset: Int
+    var reason: String
+    /// The text ended inside the value: a cut line.
+    var truncated: Bool
+    var description: String { "\(reason) at byte \(offset + 1)" }
+}
+
+enum JSONPick {
+    enum Result {
+        case picked(PickedJSON)
+        case truncated(JSONReadError)
+        case invalid(JSONReadError)
+    }
+
+    static func pick(_ b: LineBuffer, from start: Int, paths: JSONPaths, slots: Int) -> Result {
+        var reader = Reader(b: b, i: start)
+        var picked = PickedJSON(count: slots)
+        do throws(JSONReadError) {
+            reader.whitespace()
+            try reader.object(paths, into: &picked)
+            return .picked(picked)
+        } catch {
+            return error.truncated ? .truncated(error) : .invalid(error)
+        }
+    }
+
+    static func pick(_ bytes: [UInt8], paths: JSONPaths, slots: Int) -> Result {
+        bytes.withUnsafeBufferPointer { pick($0, from: 0, paths: paths, slots: slots) }
+    }
+
+    private struct Reader {
+        let b: LineBuffer
+        var i: Int
+        let start: Int
+
+        init(b: LineBuffer, i: Int) {
+            self.b = b
+            self.i = i
+            start = i
+        }
+
+        func fail(_ reason: String) -> JSONReadError {
+            // Offsets count from the JSON's start, as JSONParser's do.
+            JSONReadError(offset: i - start, reason: reason, truncated: false)
+        }
+
+        func ends(_ what: String) -> JSONReadError {
+            JSONReadError(offset: b.count - start, reason: "the text ends inside \(what)", truncated: true)
+        }
+
+        @inline(__always) mutating func whitespace() {
+            while i < b.count {
+                let c = b[i]
+                guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { return }
+                i += 1
+            }
+        }
+
+        @inline(__always) mutating func expect(_ byte: UInt8, _ what: String) throws(JSONReadError) {
+            guard i < b.count else { throw ends(what) }
+            guard b[i] == byte else { throw fail("expected '\(Character(Unicode.Scalar(byte)))' \(what)") }
+            i += 1
+        }
+
+        mutating func object(_ paths: JSONPaths?, into picked: inout PickedJSON) throws(JSONReadError) {
+            try expect(UInt8(ascii: "{"), "at the start of an object")
+            whitespace()
+            guard i < b.count else { throw ends("an object") }
+            if b[i] == UInt8(ascii: "}") {
+                i += 1
+                return
+            }
+            while true {
+                whitespace()
+                guard i < b.count else { throw ends("an object") }
+                guard b[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
+                let keyStart = i + 1
+                try skipString()
+                let keyEnd = i - 1
+                whitespace()
+                try expect(UInt8(ascii: ":"), "after a key")
+                whitespace()
+                guard i < b.count else { throw ends("an object") }
+                let entry = paths.flatMap { match($0, keyStart, keyEnd) }
+                if let slot = entry?.slot {
+                    guard picked.slots[slot] == nil else { throw fail("a duplicate key") }
+                    let rest = UnsafeBufferPointer(rebasing: b[i...])
+                    do throws(JSONSyntaxError) {
+                        let (value, used) = try JSONParser.parsePrefix(rest)
+                        picked.slots[slot] = value
+                        i += used
+                    } catch {
+                        if error.offset >= rest.count || error.reason.hasPrefix("the text ends") { throw ends("a value") }
+                        throw JSONReadError(offset: i - start + error.offset, reason: error.reason, truncated: false)
+                    }
+                } else if let child = entry?.child, b[i] == UInt8(ascii: "{") {
+                    try object(child, into: &picked)
+                } else {
+                    try skipValue()
+                }
+                whitespace()
+                guard i < b.count else { throw ends("an object") }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "}") { i += 1; return }
+                throw fail("expected ',' or '}' in an object")
+            }
+        }
+
+        func match(_ paths: JSONPaths, _ start: Int, _ end: Int) -> JSONPaths.Entry? {
+            let length = end - start
+            for entry in paths.entries where entry.key.count == length {
+                var same = true
+                for k in 0..<length where b[start + k] != entry.key[k] {
+                    same = false
+                    break
+                }
+                if same { return entry }
+            }
+            return nil
+        }
+
+        /// From an opening quote to just after the closing one.
+        mutating func skipString() throws(JSONReadError) {
+            i += 1
+            while i < b.count {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    i += 1
+                    return
+                }
+                if c == UInt8(ascii: "\\") {
+                    i += 2
+                    continue
+                }
+                if c < 0x20 { throw fail("a control character inside a string must be escaped") }
+                i += 1
+            }
+            throw ends("a string")
+        }
+
+        mutating func skipValue() throws(JSONReadError) {
+            guard i < b.count else { throw ends("a value") }
+            switch b[i] {
+            case UInt8(ascii: "\""):
+                try skipString()
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                try skipContainer()
+            case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+                let s = i
+                while i < b.count, b[i] >= UInt8(ascii: "a"), b[i] <= UInt8(ascii: "z") { i += 1 }
+                let word = i - s
+                guard i < b.count else { throw ends("a literal") }
+                guard word >= 4, word <= 5 else { throw fail("unexpected text where a value should be") }
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                while i < b.count {
+                    let c = b[i]
+                    guard isDigit(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
+                        || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") else { break }
+                    i += 1
+                }
+                guard i < b.count else { throw ends("a number") }
+            default:
+                throw fail("unexpected character where a value should be")
+            }
+        }
+
+        /// An object or array with everything in it, checking that brackets pair up.
+        mutating func skipContainer() throws(JSONReadError) {
+            var closers: [UInt8] = []
+            while i < b.count {
+                let c = b[i]
+                switch c {
+                case UInt8(ascii: "\""):
+                    try skipString()
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    closers.append(c == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]"))
+                    guard closers.count <= JSONParser.maximumDepth else { throw fail("nested too deep") }
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    guard closers.last == c else { throw fail("a bracket that does not match") }
+                    closers.removeLast()
+                    if closers.isEmpty {
+                        i += 1
+                        return
+                    }
+                default:
+                    break
+                }
+                i += 1
+            }
+            throw ends("an object or array")
+        }
+    }
+}

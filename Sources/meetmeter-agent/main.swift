@@ -1,1 +1,0 @@
-print("meetmeter-agent: not wired yet")

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Collector
+import Logging
+import UsageRecords
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ParseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parse",
+        abstract: "Print the usage records the agent would ship for the given logs.",
+        discussion: "Records go to standard output, one a line; counts of lines read, records made and lines skipped (with reasons) go to standard error.")
+
+    @Option(help: "Which parser reads the lines: bbb, jitsi or auto (chosen line by line).")
+    var software = "auto"
+
+    @Option(help: "The host name the records carry (default: this system's).")
+    var host: String?
+
+    @Option(help: "Read the journal files in this folder.")
+    var journalDir: String?
+
+    @Option(help: "Lines longer than this many bytes are counted and skipped.")
+    var maxLineBytes = 1 << 20
+
+    @Argument(help: "Log files to read; - for standard input.")
+    var files: [String] = []
+
+    func validate() throws {
+        guard AgentConfiguration.softwareChoices.contains(software) else {
+            throw ValidationError("--software must be one of \(AgentConfiguration.softwareChoices.joined(separator: ", "))")
+        }
+        if files.isEmpty && journalDir == nil {
+            throw ValidationError("name log files (or - for standard input), or --journal-dir")
+        }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = .warning
+            return h
+        }
+        let logger = Logger(label: "meetmeter.parse")
+        let hostName = host ?? AgentConfiguration.defaultHostName
+        let sink = ParseSink(processor: LineProcessor(parser: try ParserChoice.make(software: software), host: hostName,
+                                                      source: "parse", logger: logger))
+        var failures = 0
+        for file in files {
+            if file == "-" {
+                var stream = StreamLines(fd: 0, name: "-", maxLineBytes: maxLineBytes)
+                while let lines = stream.next() { await sink.take(lines) }
+                if stream.overlongLines > 0 { printError("meetmeter: -: \(stream.overlongLines) line(s) over \(maxLineBytes) bytes skipped") }
+                continue
+            }
+            // A file that does not exist is an error here, not something to wait for as the agent would.
+            guard access(file, R_OK) == 0 else {
+                printError("meetmeter: \(file): \(String(cString: strerror(errno)))")
+                failures += 1
+                continue
+            }
+            let follower = FileFollower(
+                configuration: FileFollowerConfiguration(name: file, patterns: [file], follow: false, positions: nil,
+                                                         maxLineBytes: maxLineBytes),
+                logger: logger)
+            do {
+                try await follower.run { lines in await sink.take(lines) }
+            } catch {
+                printError("meetmeter: \(file): \(error)")
+                failures += 1
+            }
+            if follower.counts.overlongLines > 0 {
+                printError("meetmeter: \(file): \(follower.counts.overlongLines) line(s) over \(maxLineBytes) bytes skipped")
+            }
+        }
+        if let journalDir {
+            let reader = JournalReader(
+                configuration: JournalReaderConfiguration(directory: journalDir, follow: false, positions: nil,
+                                                          maxLineBytes: maxLineBytes),
+                logger: logger)
+            do {
+                try await reader.run { lines in await sink.take(lines) }
+            } catch {
+                printError("meetmeter: \(journalDir): \(error)")
+                failures += 1
+            }
+        }
+        let c = await sink.finish()
+        var summary = "meetmeter: read \(c.lines) lines, made \(c.records) records, skipped \(c.skippedTotal) lines"
+        for (reason, n) in c.skipped.sorted(by: { $0.key < $1.key }) {
+            summary += "\n  \(reason): \(n) (for example \(c.examples[reason] ?? ""))"
+        }
+        printError(summary)
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Parses batches in order and writes their records to standard output, buffered.
+actor ParseSink {
+    private var processor: LineProcessor
+    private var buffer: [UInt8] = []
+
+    init(processor: LineProcessor) { self.processor = processor }
+
+    func take(_ lines: [LogLine]) {
+        for r in processor.process(lines) {
+            buffer.append(contentsOf: RecordCodec.encode(r).utf8)
+            buffer.append(0x0A)
+        }
+        if buffer.count > 1 << 16 { flush() }
+    }
+
+    func finish() -> ParseCounts {
+        flush()
+        return processor.counts
+    }
+
+    private func flush() {
+        buffer.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.write(1, base + done, raw.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                done += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

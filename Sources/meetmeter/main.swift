@@ -1,1 +1,0 @@
-print("meetmeter: not wired yet")
