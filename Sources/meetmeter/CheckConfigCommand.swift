@@ -1,5 +1,6 @@
 import Aggregation
 import ArgumentParser
+import Billing
 import Collector
 import ConfigFiles
 
@@ -8,7 +9,7 @@ struct CheckConfigCommand: ParsableCommand {
         commandName: "check-config",
         abstract: "Check agent.toml, aggregator.toml  files and say what is wrong with file, line and key.")
 
-    @Argument(help: "Configuration files; the kind is taken from the file name (agent, aggregator).")
+    @Argument(help: "Configuration files; the kind is taken from the file name (agent, aggregator, billing).")
     var files: [String]
 
     func run() throws {
@@ -21,8 +22,10 @@ struct CheckConfigCommand: ParsableCommand {
                 } else if name.hasPrefix("aggregator") {
                     let c = try AggregatorConfiguration.load(path: file)
                     for w in c.warnings { printError("meetmeter: warning: \(w)") }
+                } else if name.hasPrefix("billing") {
+                    _ = try BillingPolicy.parse(text: try ConfigDocument.readText(path: file), path: file)
                 } else {
-                    printError("meetmeter: \(file): cannot tell its kind from its name; name it agent.toml or aggregator.toml")
+                    printError("meetmeter: \(file): cannot tell its kind from its name; name it agent.toml, aggregator.toml or billing.toml")
                     bad += 1
                     continue
                 }

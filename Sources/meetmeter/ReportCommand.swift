@@ -7,7 +7,7 @@ import UsageRecords
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Print usage per meeting and per person for a period, from the aggregator's store.")
+        abstract: "Print usage per meeting and per person for a period from the aggregator's store, or with --policy the invoice.")
 
     @Option(help: "The aggregator's configuration, which says where the store is.")
     var config = "/etc/meetmeter/aggregator.toml"
@@ -15,10 +15,71 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC.")
     var period: String
 
-    @Option(help: "table, json or csv.")
-    var format: OutputFormat = .table
+    @Option(help: "Rate the period under this billing policy (billing.toml(5) or preset:NAME) and print the invoice.")
+    var policy: String?
+
+    @Option(help: "table, json or csv (with --policy also stripe).")
+    var format: String = "table"
 
     func run() async throws {
+        let store = try StoreOpening.open(config: config)
+        let period: Period
+        do { period = try Period.parse(self.period) } catch { throw ValidationError("\(error)") }
+        if let policyPath = policy {
+            guard let format = InvoiceFormat(rawValue: format) else {
+                throw ValidationError("--format must be one of \(InvoiceFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let policy = try PolicyLoading.load(policyPath)
+            let window = policy.evidenceWindow(for: period)
+            let records = try await store.records(overlapping: window.start, to: window.end)
+            print(InvoiceRendering.render(Invoice.rate(records: records, policy: policy, period: period), format: format), terminator: "")
+            return
+        }
+        guard let format = OutputFormat(rawValue: format) else {
+            throw ValidationError("--format must be one of table, json, csv")
+        }
+        let records = try await store.records(overlapping: period.start, to: period.end)
+        let meetings = UsageReport.meetings(from: records, in: period)
+        switch format {
+        case .table: print(ReportRendering.table(meetings, period: period), terminator: "")
+        case .json: print(ReportRendering.json(meetings, period: period))
+        case .csv: print(ReportRendering.csv(meetings), terminator: "")
+        }
+    }
+}
+
+/// Prints the stored records of a period, one a line: evidence to keep, to diff, or to feed
+/// `meetmeter bill --records -`.
+struct RecordsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "records",
+        abstract: "Print the stored records of a period (by when they happened), one JSON record a line.")
+
+    @Option(help: "The aggregator's configuration, which says where the store is.")
+    var config = "/etc/meetmeter/aggregator.toml"
+
+    @Option(help: "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC.")
+    var period: String
+
+    func run() async throws {
+        let store = try StoreOpening.open(config: config)
+        let period: Period
+        do { period = try Period.parse(self.period) } catch { throw ValidationError("\(error)") }
+        var out = ""
+        for record in try await store.records(from: period.start, to: period.end) {
+            out += RecordCodec.encode(record)
+            out += "\n"
+            if out.utf8.count > 1 << 16 {
+                print(out, terminator: "")
+                out = ""
+            }
+        }
+        print(out, terminator: "")
+    }
+}
+
+enum StoreOpening {
+    static func open(config: String) throws -> SQLiteRecordStore {
         let configuration: AggregatorConfiguration
         do {
             configuration = try AggregatorConfiguration.load(path: config)
@@ -26,19 +87,11 @@ struct ReportCommand: AsyncParsableCommand {
             printError("meetmeter: \(error)")
             throw ExitCode(78)
         }
-        let period: Period
         do {
-            period = try Period.parse(self.period)
+            return try SQLiteRecordStore(path: configuration.databasePath, readOnly: true)
         } catch {
-            throw ValidationError("\(error)")
-        }
-        let store = try SQLiteRecordStore(path: configuration.databasePath, readOnly: true)
-        let records = try await store.records(overlapping: period.start, to: period.end)
-        let meetings = UsageReport.meetings(from: records, in: period)
-        switch format {
-        case .table: print(ReportRendering.table(meetings, period: period), terminator: "")
-        case .json: print(ReportRendering.json(meetings, period: period))
-        case .csv: print(ReportRendering.csv(meetings), terminator: "")
+            printError("meetmeter: \(error)")
+            throw ExitCode(66)
         }
     }
 }
