@@ -16,7 +16,8 @@ struct Bench {
             ("journal", { try await SourceFigures.journal(entries: 200_000 / scale) }),
             ("parser", { try ParserFigures.akka(lines: 1_000_000 / scale) }),
             ("storage", { try StorageFigures.walk(files: 200_000 / scale) }),
-            ("delivery", { try await DeliveryFigures.throughput(users: 50_000 / scale) + DeliveryFigures.delay(records: 2_000 / scale) }),
+            ("delivery", { try await DeliveryFigures.throughput(users: 50_000 / scale) }),
+            ("delay", { try await DeliveryFigures.delay(records: 2_000 / scale) }),
             ("memory", { try await MemoryFigures.agent(users: 100_000 / scale) }),
             ("billing", { try BillingFigures.month(hosts: 1_000 / scale) }),
         ]
