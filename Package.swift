@@ -33,7 +33,10 @@ let package = Package(
         // sd_notify and a swift-log handler for the journal, shared by both daemons.
         .target(
             name: "SystemdIntegration",
-            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "CSystemd", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // The record vocabulary and the line codec both sides share. No I/O.
         .target(name: "UsageRecords"),

@@ -22,40 +22,30 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The configuration file.")
     var config = "/etc/meetmeter/agent.toml"
 
-    @Flag(name: .long, help: "Check the configuration, print what is wrong with file, line and key, and exit.")
-    var checkConfig = false
+    @OptionGroup var daemon: DaemonOptions
 
     @Flag(name: .long, help: "Read every source to its end, ship everything, wait until the aggregator has acknowledged it all, and exit.")
     var drain = false
 
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
-
     func run() async throws {
-        let configuration: AgentConfiguration
-        do {
-            configuration = try AgentConfiguration.load(path: config)
-        } catch {
-            printError("meetmeter-agent: \(error)")
-            throw ExitCode(78) // EX_CONFIG
-        }
-        if checkConfig {
+        let configuration = try Daemon.loadConfiguration("meetmeter-agent") { try AgentConfiguration.load(path: config) }
+        if daemon.checkConfig {
             print("\(config): OK (host \(configuration.host), \(configuration.files.count) file source(s), journal \(configuration.journal == nil ? "off" : "on"), aggregator \(configuration.aggregatorHost):\(configuration.aggregatorPort))")
             return
         }
-        DaemonLogging.bootstrap(identifier: "meetmeter-agent", level: logLevel)
+        DaemonLogging.bootstrap(identifier: "meetmeter-agent", level: daemon.logLevel)
         let registry = MetricsBootstrap.prometheus()
         let logger = Logger(label: "meetmeter.agent")
         let agent: Agent
         do {
             agent = try Agent(configuration: configuration, logger: logger)
         } catch {
-            printError("meetmeter-agent: cannot start: \(error)")
+            Daemon.printError("meetmeter-agent: cannot start: \(error)")
             throw ExitCode(1)
         }
         if drain {
             let counts = try await agent.run(mode: .drain)
-            printError("meetmeter-agent: read \(counts.lines) lines, made \(counts.records) records, skipped \(counts.skippedTotal); all acknowledged")
+            Daemon.printError("meetmeter-agent: read \(counts.lines) lines, made \(counts.records) records, skipped \(counts.skippedTotal); all acknowledged")
             return
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -89,13 +79,7 @@ struct AgentService: Service {
 
     func run() async throws {
         let notifier = SystemdNotifier()
-        let watchdog = Task {
-            guard let interval = notifier.watchdogInterval else { return }
-            while !Task.isCancelled {
-                notifier.watchdog()
-                try? await Task.sleep(for: interval)
-            }
-        }
+        let watchdog = Daemon.watchdog(notifier)
         defer { watchdog.cancel() }
         try await cancelWhenGracefulShutdown {
             var agent = initial
@@ -158,10 +142,3 @@ enum AgentHealth {
         ])
     }
 }
-
-func printError(_ text: String) {
-    let bytes = Array((text + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-}
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

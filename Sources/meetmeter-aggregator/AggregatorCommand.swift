@@ -21,33 +21,23 @@ struct AggregatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The configuration file.")
     var config = "/etc/meetmeter/aggregator.toml"
 
-    @Flag(name: .long, help: "Check the configuration, print what is wrong with file, line and key, and exit.")
-    var checkConfig = false
-
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    @OptionGroup var daemon: DaemonOptions
 
     func run() async throws {
-        let configuration: AggregatorConfiguration
-        do {
-            configuration = try AggregatorConfiguration.load(path: config)
-        } catch {
-            printError("meetmeter-aggregator: \(error)")
-            throw ExitCode(78) // EX_CONFIG, as sysexits(3) and systemd expect
-        }
-        for warning in configuration.warnings { printError("meetmeter-aggregator: warning: \(warning)") }
-        if checkConfig {
+        let configuration = try Daemon.loadConfiguration("meetmeter-aggregator") { try AggregatorConfiguration.load(path: config) }
+        for warning in configuration.warnings { Daemon.printError("meetmeter-aggregator: warning: \(warning)") }
+        if daemon.checkConfig {
             print("\(config): OK (listen \(configuration.listenHost):\(configuration.listenPort), \(configuration.tokens.count) agent(s) with tokens, store \(configuration.databasePath))")
             return
         }
-        DaemonLogging.bootstrap(identifier: "meetmeter-aggregator", level: logLevel)
+        DaemonLogging.bootstrap(identifier: "meetmeter-aggregator", level: daemon.logLevel)
         let registry = MetricsBootstrap.prometheus()
         let logger = Logger(label: "meetmeter.aggregator")
         let store: SQLiteRecordStore
         do {
             store = try SQLiteRecordStore(path: configuration.databasePath)
         } catch {
-            printError("meetmeter-aggregator: cannot open the store: \(error)")
+            Daemon.printError("meetmeter-aggregator: cannot open the store: \(error)")
             throw ExitCode(1)
         }
         let listener = RecordListener(configuration: ListenerConfiguration(configuration), store: store, logger: logger)
@@ -76,13 +66,7 @@ struct ListenerService: Service {
         let port = try await listener.start()
         let notifier = SystemdNotifier()
         notifier.ready(status: "listening on \(listener.configuration.host):\(port), store \(store.path)")
-        let watchdog = Task {
-            guard let interval = notifier.watchdogInterval else { return }
-            while !Task.isCancelled {
-                notifier.watchdog()
-                try? await Task.sleep(for: interval)
-            }
-        }
+        let watchdog = Daemon.watchdog(notifier)
         defer { watchdog.cancel() }
         try await withGracefulShutdownHandler {
             try await listener.run()
@@ -114,10 +98,3 @@ enum AggregatorHealth {
         }
     }
 }
-
-func printError(_ text: String) {
-    let bytes = Array((text + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-}
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}

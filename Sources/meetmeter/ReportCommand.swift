@@ -9,11 +9,7 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report",
         abstract: "Print usage per meeting and per person for a period from the aggregator's store, or with --policy the invoice.")
 
-    @Option(help: "The aggregator's configuration, which says where the store is.")
-    var config = "/etc/meetmeter/aggregator.toml"
-
-    @Option(help: "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC.")
-    var period: String
+    @OptionGroup var store: StoreOptions
 
     @Option(help: "Rate the period under this billing policy (billing.toml(5) or preset:NAME) and print the invoice.")
     var policy: String?
@@ -22,9 +18,7 @@ struct ReportCommand: AsyncParsableCommand {
     var format: String = "table"
 
     func run() async throws {
-        let store = try StoreOpening.open(config: config)
-        let period: Period
-        do { period = try Period.parse(self.period) } catch { throw ValidationError("\(error)") }
+        let (store, period) = try self.store.open()
         if let policyPath = policy {
             guard let format = InvoiceFormat(rawValue: format) else {
                 throw ValidationError("--format must be one of \(InvoiceFormat.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -55,16 +49,10 @@ struct RecordsCommand: AsyncParsableCommand {
         commandName: "records",
         abstract: "Print the stored records of a period (by when they happened), one JSON record a line.")
 
-    @Option(help: "The aggregator's configuration, which says where the store is.")
-    var config = "/etc/meetmeter/aggregator.toml"
-
-    @Option(help: "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC.")
-    var period: String
+    @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let store = try StoreOpening.open(config: config)
-        let period: Period
-        do { period = try Period.parse(self.period) } catch { throw ValidationError("\(error)") }
+        let (store, period) = try self.store.open()
         var out = ""
         for record in try await store.records(from: period.start, to: period.end) {
             out += RecordCodec.encode(record)
@@ -75,6 +63,21 @@ struct RecordsCommand: AsyncParsableCommand {
             }
         }
         print(out, terminator: "")
+    }
+}
+
+/// Where the store is and which period to read: `report` and `records` take both.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The aggregator's configuration, which says where the store is.")
+    var config = "/etc/meetmeter/aggregator.toml"
+
+    @Option(help: "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC.")
+    var period: String
+
+    func open() throws -> (SQLiteRecordStore, Period) {
+        let period: Period
+        do { period = try Period.parse(self.period) } catch { throw ValidationError("\(error)") }
+        return (try StoreOpening.open(config: config), period)
     }
 }
 
