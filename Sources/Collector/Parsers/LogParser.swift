@@ -57,8 +57,12 @@ public struct RecordMaker: Sendable {
 
     public func records(from line: LogLine, events: [ParsedEvent]) -> [UsageRecord] {
         events.enumerated().map { index, event in
-            UsageRecord(id: id(for: line, index: index), time: event.time, host: host,
-                        payload: event.payload, extra: event.extra)
+            var extra = event.extra
+            // Records read from the journal say which boot they come from, so that a reboot shows
+            // in the records themselves, not only in the heartbeats.
+            if let boot = line.boot, !boot.isEmpty, extra["boot"] == nil { extra["boot"] = .string(boot) }
+            return UsageRecord(id: id(for: line, index: index), time: event.time, host: host,
+                               payload: event.payload, extra: extra)
         }
     }
 

@@ -25,7 +25,9 @@ public enum SourceFactory {
                 configuration: JournalReaderConfiguration(name: "journal", directory: j.directory, units: j.units,
                                                           identifiers: j.identifiers, follow: follow, positions: store,
                                                           maxLineBytes: c.maxLineBytes),
-                logger: logger)
+                logger: logger) { boot in
+                    logger.notice("the journal shows a new boot of this host", metadata: ["boot": "\(boot)"])
+                }
             made.append(Made(source: reader, software: j.software))
         }
         return made
