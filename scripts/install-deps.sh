@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(libsystemd-dev libsqlite3-dev pkg-config)
 if [[ "${1:-}" == "--test" ]]; then
     # The tests use the real things: journald and journal-remote, logrotate, du.
-    packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc)
+    packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc openssl)
 fi
 missing=()
 for p in "${packages[@]}"; do
