@@ -188,6 +188,15 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
+    /// A trivial read through the pool: proves the store answers (for the watchdog).
+    public func ping() async throws {
+        do {
+            _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        } catch {
+            throw StoreError(.failed, path: path, "does not answer: \(Self.reason(error))")
+        }
+    }
+
     public func count() async throws -> Int {
         do {
             return try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records") ?? 0 }

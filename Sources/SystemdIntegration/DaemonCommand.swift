@@ -30,11 +30,14 @@ public enum Daemon {
     }
 
     /// Pings systemd's watchdog at half its interval until cancelled; does nothing without one.
-    public static func watchdog(_ notifier: SystemdNotifier) -> Task<Void, Never> {
+    /// Each ping follows a `probe` that goes through the daemon's own machinery (its spool actor,
+    /// its store): a daemon wedged there stops pinging and systemd restarts it, while one that is
+    /// merely idle or waiting for a peer keeps pinging.
+    public static func watchdog(_ notifier: SystemdNotifier, probe: @escaping @Sendable () async -> Bool) -> Task<Void, Never> {
         Task {
             guard let interval = notifier.watchdogInterval else { return }
             while !Task.isCancelled {
-                notifier.watchdog()
+                if await probe() { notifier.watchdog() }
                 try? await Task.sleep(for: interval)
             }
         }

@@ -79,7 +79,8 @@ struct AgentService: Service {
 
     func run() async throws {
         let notifier = SystemdNotifier()
-        let watchdog = Daemon.watchdog(notifier)
+        let spool = initial.spool
+        let watchdog = Daemon.watchdog(notifier) { _ = await spool.pendingRecords; return true }
         defer { watchdog.cancel() }
         try await cancelWhenGracefulShutdown {
             var agent = initial

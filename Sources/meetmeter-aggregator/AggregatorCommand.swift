@@ -66,7 +66,8 @@ struct ListenerService: Service {
         let port = try await listener.start()
         let notifier = SystemdNotifier()
         notifier.ready(status: "listening on \(listener.configuration.host):\(port), store \(store.path)")
-        let watchdog = Daemon.watchdog(notifier)
+        let store = self.store
+        let watchdog = Daemon.watchdog(notifier) { (try? await store.ping()) != nil }
         defer { watchdog.cancel() }
         try await withGracefulShutdownHandler {
             try await listener.run()

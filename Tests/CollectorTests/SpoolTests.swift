@@ -129,4 +129,17 @@ func sampleRecords(_ n: Int, from start: Int = 0, host: String = "h") -> [UsageR
         reader.cancel()
         await #expect(throws: CancellationError.self) { _ = try await reader.value }
     }
+
+    /// A spool never gets to fill its file system: the limit is lowered to the room there is.
+    @Test func theLimitNeverExceedsTheRoomOnTheFileSystem() throws {
+        let petabyte: UInt64 = 1 << 50
+        let lowered = Spool.limit(configured: petabyte, directory: "/tmp", pending: 0)
+        #expect(lowered < petabyte)
+        #expect(lowered >= 64 << 10)
+        // What is already spooled counts as room: it is the spool's own.
+        // (Other programs write meanwhile, so within a margin.)
+        let withPending = Spool.limit(configured: petabyte, directory: "/tmp", pending: 1 << 30)
+        #expect(withPending > lowered + (1 << 29))
+        #expect(Spool.limit(configured: 1 << 20, directory: "/tmp", pending: 0) <= 1 << 20)
+    }
 }

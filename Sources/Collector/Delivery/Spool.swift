@@ -62,6 +62,9 @@ public actor Spool {
     private let recordsGauge: Gauge
     private let fullCounter: Counter
     private var isFull = false
+    /// The limit in force: `maxBytes`, or less when the file system had less room at start (the
+    /// spool must never fill the disk that BigBlueButton records to).
+    public let limitBytes: UInt64
     /// When each appended batch that is not yet acknowledged arrived, oldest first, by the cursor
     /// of its end: the age of the oldest tells whether the agent is keeping up.
     private var appendTimes: [(end: SpoolCursor, at: ContinuousClock.Instant)] = []
@@ -96,10 +99,30 @@ public actor Spool {
         self.acked = r.acked
         self.writeFD = r.writeFD
         self.pendingRecordCount = r.pendingRecords
+        let pending = r.segments.reduce(UInt64(0)) { $0 + (r.sizes[$1] ?? 0) }
+        let limit = Self.limit(configured: configuration.maxBytes, directory: configuration.directory, pending: pending)
+        if limit < configuration.maxBytes {
+            logger.warning("the spool's file system has less room than spool.max_bytes; the spool is kept smaller", metadata: [
+                "directory": "\(configuration.directory)", "max_bytes": "\(configuration.maxBytes)", "limit": "\(limit)",
+            ])
+        }
+        self.limitBytes = limit
         if r.pendingRecords > 0, let last = r.segments.last {
             // Records left from before a restart count as arrived now: their real age is unknown.
             self.appendTimes = [(SpoolCursor(segment: last, offset: r.sizes[last] ?? 0), .now)]
         }
+    }
+
+    /// The configured limit, lowered to what the file system can hold beside what is already
+    /// spooled, keeping 5% of it (at most 1 GiB) free for everyone else; never below 64 KiB.
+    static func limit(configured: UInt64, directory: String, pending: UInt64) -> UInt64 {
+        var fs = statvfs()
+        guard statvfs(directory, &fs) == 0 else { return configured }
+        let size = UInt64(fs.f_blocks) * UInt64(fs.f_frsize)
+        let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
+        let reserve = min(size / 20, 1 << 30)
+        let room = pending + (free > reserve ? free - reserve : 0)
+        return max(min(configured, room), 64 << 10)
     }
 
     /// How long the oldest record not yet acknowledged has waited (since it was spooled, or since
@@ -203,12 +226,12 @@ public actor Spool {
             frames.append(0x0A)
         }
         // A batch larger than the whole spool is let in when the spool is empty, or it could never be.
-        while pendingBytes > 0 && pendingBytes + UInt64(frames.count) > configuration.maxBytes {
+        while pendingBytes > 0 && pendingBytes + UInt64(frames.count) > limitBytes {
             if !isFull {
                 isFull = true
                 fullCounter.increment()
                 logger.warning("spool is full; reading stops until the aggregator acknowledges records",
-                               metadata: ["bytes": "\(pendingBytes)", "limit": "\(configuration.maxBytes)"])
+                               metadata: ["bytes": "\(pendingBytes)", "limit": "\(limitBytes)"])
             }
             try Task.checkCancellation()
             await wait(forSpace: true)
