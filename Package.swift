@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "UsageRecords"]),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "UsageRecords"]),
-        .testTarget(name: "BillingTests", dependencies: ["Billing", "UsageRecords"]),
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "UsageRecords", "ConfigFiles"]),
         // Runs the built executables against each other over real TCP and a real SQLite file.
         .testTarget(name: "EndToEndTests", dependencies: ["UsageRecords", "Collector", "Aggregation", "Billing", "Observability"]),
     ]

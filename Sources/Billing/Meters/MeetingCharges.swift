@@ -8,7 +8,8 @@ import UsageRecords
 enum MeetingCharges {
     static func meetingPieces(_ meter: Meter, _ rule: MeetingRule, buckets: [Bucket], context c: RatingContext) -> [Piece] {
         var out: [Piece] = []
-        for m in c.derivation.meetings where m.info.parent == nil {
+        // A meeting whose start is not in the evidence has no known length: nothing to charge.
+        for m in c.derivation.meetings where m.info.parent == nil && m.hasStartRecord {
             guard let i = Collation.index(of: m.start, in: buckets) else { continue }
             let hourly = effectiveHourly(m, meter, rule, c.pricing)
             out.append(piece(m, minutes: length(m), perMinute: c.pricing.perMinute(hourly: hourly), minimum: rule.minimumCharge,
@@ -24,7 +25,7 @@ enum MeetingCharges {
             return rule.parentItem.map { $0 == m.item } ?? true
         }
         var out: [Piece] = []
-        for m in c.derivation.meetings {
+        for m in c.derivation.meetings where m.hasStartRecord {
             guard let parentID = m.info.parent, let i = Collation.index(of: m.start, in: buckets) else { continue }
             let parentHourly: ExactDecimal
             if let pm = parentMeter, case .meetingHours(let pr) = pm.rule {

@@ -125,6 +125,7 @@ extension BillingPolicy {
         let from = try date(t, "from")
         let until = t.has("until") ? try date(t, "until") : nil
         if let until, until < from { throw t.error("until", "is before 'from'") }
+        guard t.has("quantity") else { throw t.missing("quantity") }
         return PrepaidPackage(account: try t.string("account"), item: try t.string("item"),
                               quantity: try t.integer("quantity", default: 0, range: 1...Int64.max / 4), from: from, until: until)
     }

@@ -14,7 +14,7 @@ enum InvoiceAssembly {
     }
 
     static func assemble(period: Period, policy: BillingPolicy, measured: [(meter: Int, pieces: [Piece])],
-                         carriedIn: [String: ExactDecimal], notes: DerivationNotes, warnings: [String]) -> Invoice {
+                         carriedIn: [String: ExactDecimal]?, notes: DerivationNotes, warnings: [String]) -> Invoice {
         var groups: [LineKey: [Piece]] = [:]
         var quantities: [BilledQuantity] = []
         for (index, pieces) in measured {
@@ -58,8 +58,10 @@ enum InvoiceAssembly {
     }
 
     /// Per-account totals, with a line for what is carried in and for what is carried out.
+    /// `carriedIn` nil: no chain of statements, so nothing is carried either way.
     static func withTotals(period: Period, policy: BillingPolicy, lines usage: [InvoiceLine], quantities: [BilledQuantity],
-                           carriedIn: [String: ExactDecimal], notes: DerivationNotes, warnings: [String]) -> Invoice {
+                           carriedIn optionalCarriedIn: [String: ExactDecimal]?, notes: DerivationNotes, warnings: [String]) -> Invoice {
+        let carriedIn = optionalCarriedIn ?? [:]
         let digits = policy.amountDigits
         let zero = ExactDecimal.zero.widened(to: digits)
         var byAccount: [String: [InvoiceLine]] = [:]
@@ -77,7 +79,7 @@ enum InvoiceAssembly {
             }
             let balance = charges + carried
             var out = zero
-            if balance > .zero && balance < policy.carry.below {
+            if optionalCarriedIn != nil && balance > .zero && balance < policy.carry.below {
                 out = balance
                 own.append(balanceLine(account, .carriedOut, -balance, period, "to \(period.next.label)"))
             }

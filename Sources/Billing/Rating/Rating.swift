@@ -2,14 +2,17 @@ import UsageRecords
 
 extension Invoice {
     /// Rates `records` for `period` under `policy`: pure, and the same for any order of the
-    /// records and any duplicates among them. When the policy's `[carry] since` names a month,
-    /// balances carried into a monthly statement are found by rating each month from there.
+    /// records and any duplicates among them. Small balances are carried only on monthly
+    /// statements of a policy whose `[carry] since` names the first month billed: what is carried
+    /// in is found by rating each month from there. Without it nothing is carried, so that nothing
+    /// carried out can be lost.
     public static func rate(records: [UsageRecord], policy: BillingPolicy, period: Period) -> Invoice {
         let d = Derivation(records: records)
         return rate(derivation: d, policy: policy, period: period, carriedIn: carriedIn(d, policy, before: period))
     }
 
-    /// As above, with the balances carried in from the previous statement given by the caller.
+    /// As above, with the balances carried in from the previous statement given by the caller
+    /// (its `carriedOut`); balances under `[carry] below` are carried out of this one.
     public static func rate(records: [UsageRecord], policy: BillingPolicy, period: Period,
                             carriedIn: [String: ExactDecimal]) -> Invoice {
         rate(derivation: Derivation(records: records), policy: policy, period: period, carriedIn: carriedIn)
@@ -22,8 +25,9 @@ extension Invoice {
         return out
     }
 
-    static func carriedIn(_ d: Derivation, _ policy: BillingPolicy, before period: Period) -> [String: ExactDecimal] {
-        guard period.kind == .month, var p = policy.carry.since, !policy.carry.below.isZero else { return [:] }
+    /// Nil: no chain of statements to carry along.
+    static func carriedIn(_ d: Derivation, _ policy: BillingPolicy, before period: Period) -> [String: ExactDecimal]? {
+        guard period.kind == .month, var p = policy.carry.since, !policy.carry.below.isZero, p.start <= period.start else { return nil }
         var carry: [String: ExactDecimal] = [:]
         while p.start < period.start {
             carry = rate(derivation: d, policy: policy, period: p, carriedIn: carry).carriedOut
@@ -32,7 +36,7 @@ extension Invoice {
         return carry
     }
 
-    static func rate(derivation d: Derivation, policy: BillingPolicy, period: Period, carriedIn: [String: ExactDecimal]) -> Invoice {
+    static func rate(derivation d: Derivation, policy: BillingPolicy, period: Period, carriedIn: [String: ExactDecimal]?) -> Invoice {
         let c = RatingContext(derivation: d, policy: policy)
         var warnings: [String] = []
         var measured: [(meter: Int, pieces: [Piece])] = []

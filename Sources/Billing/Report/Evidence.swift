@@ -10,14 +10,35 @@ struct Evidence: Sendable {
     let end: Timestamp?
 
     init(_ input: [UsageRecord]) {
-        let sorted = input.sorted(by: Evidence.precedes)
-        var seen = Set<RecordID>()
-        seen.reserveCapacity(sorted.count)
+        // One record per id first: the same record sent twice is the usual duplicate, and is
+        // equal; two different records under one id keep the one that sorts first.
+        var byID: [RecordID: Int] = [:]
+        byID.reserveCapacity(input.count)
         var unique: [UsageRecord] = []
-        unique.reserveCapacity(sorted.count)
-        for r in sorted where seen.insert(r.id).inserted { unique.append(r) }
-        self.records = unique
-        self.end = unique.last?.time
+        unique.reserveCapacity(input.count)
+        for r in input {
+            if let i = byID[r.id] {
+                if unique[i] != r && Evidence.precedes(r, unique[i]) { unique[i] = r }
+            } else {
+                byID[r.id] = unique.count
+                unique.append(r)
+            }
+        }
+        // Sort small keys rather than whole records; ids are compared only on a tie.
+        var keys = unique.indices.map { i in SortKey(time: unique[i].time.microseconds, rank: Evidence.rank(unique[i].payload), index: i) }
+        keys.sort { a, b in
+            if a.time != b.time { return a.time < b.time }
+            if a.rank != b.rank { return a.rank < b.rank }
+            return unique[a.index].id < unique[b.index].id
+        }
+        self.records = keys.map { unique[$0.index] }
+        self.end = records.last?.time
+    }
+
+    private struct SortKey {
+        var time: Int64
+        var rank: Int
+        var index: Int
     }
 
     static func precedes(_ a: UsageRecord, _ b: UsageRecord) -> Bool {

@@ -38,6 +38,9 @@ struct MeetingTimeline: Sendable {
     var host: String
     /// The first `meeting.started`, with fields a later copy carried and it lacked filled in.
     var info: MeetingStarted
+    /// A `meeting.started` is in the evidence: without one, the meeting began before the records
+    /// at hand, and its length is not known.
+    var hasStartRecord: Bool
     var start: Timestamp
     /// Announced by the software; nil when a reboot, silence or the end of the evidence closed it.
     var announcedEnd: Timestamp?
@@ -68,6 +71,7 @@ struct MeetingTimeline: Sendable {
         }
         let first = startRecord ?? records[0]
         self.info = info ?? MeetingStarted(meeting: meeting)
+        self.hasStartRecord = info != nil
         self.host = first.host
         self.start = first.time
         let start = first.time

@@ -75,6 +75,30 @@ enum AkkaField: Int, CaseIterable {
     static let paths = JSONPaths(allPaths)
 }
 
+extension AkkaMessage {
+    /// The members this message's record is made from: only these are read when the name is
+    /// known before parsing (a few strings instead of every member of the envelope).
+    var fields: [AkkaField] {
+        let common: [AkkaField] = [.timestamp, .headerMeeting, .routingMeeting, .bodyMeeting]
+        switch self {
+        case .meetingCreated: return common + [.propsIntId, .propsExtId, .propsName, .propsParentId, .propsSequence, .propsRecord, .propsMetadata]
+        case .meetingEnding, .meetingDestroyed: return common + [.bodyReason]
+        case .breakoutRoomEnded: return common + [.bodyBreakoutId, .bodyParentId, .bodyParentMeetingId]
+        case .userJoined: return common + [.bodyIntId, .headerUser, .bodyRole, .bodyExtId, .bodyGuest, .bodyBot, .bodyClientType]
+        case .userLeft: return common + [.bodyIntId, .headerUser, .bodyEject]
+        case .changeUserRole: return common + [.bodyUserId, .bodyRole, .bodyChangedBy]
+        case .recordingStatusChanged: return common + [.bodyRecording, .bodySetBy]
+        case .camStarted, .camStopped: return common + [.bodyUserId, .headerUser, .bodyStream]
+        case .screenshareStarted, .screenshareStopped: return common + [.bodyStream]
+        case .voiceJoined, .voiceLeft: return common + [.bodyIntId, .headerUser, .bodyListenOnly]
+        }
+    }
+
+    static let paths: [AkkaMessage: JSONPaths] = Dictionary(uniqueKeysWithValues: allCases.map { message in
+        (message, JSONPaths(slots: message.fields.map { ($0.path, $0.rawValue) }))
+    })
+}
+
 extension PickedJSON {
     subscript(field: AkkaField) -> JSONValue? { slots[field.rawValue] }
 }
@@ -84,8 +108,10 @@ extension PickedJSON {
 /// The envelope is `{"envelope":{"name","routing","timestamp"},"core":{"header","body"}}`; its
 /// `timestamp` (epoch milliseconds, UTC) is the event's time.
 enum BBBAkkaAnalytics {
-    static func pick(_ b: LineBuffer, from start: Int) -> JSONPick.Result {
-        JSONPick.pick(b, from: start, paths: AkkaField.paths, slots: AkkaField.allCases.count)
+    /// The members `message` needs, or (name not known yet) all that any message needs.
+    static func pick(_ b: LineBuffer, from start: Int, message: AkkaMessage?) -> JSONPick.Result {
+        let paths = message.flatMap { AkkaMessage.paths[$0] } ?? AkkaField.paths
+        return JSONPick.pick(b, from: start, paths: paths, slots: AkkaField.allCases.count)
     }
 
     static func message(of p: PickedJSON) -> AkkaMessage? {

@@ -16,21 +16,16 @@ public struct BBBParser: LogParser {
     private var rap: BBBRapParser
     private var pending: PendingJSON?
     /// Meetings akka-apps reported here: bbb-web's copies of their facts are not read.
-    private var akkaMeetings = BoundedSet<String>(capacity: 100_000)
+    private var akkaMeetings = BoundedSet<MeetingKey>(capacity: 100_000)
     /// Meetings already ended: the second route's end (Destroyed after Ending, bbb-web's three
     /// end lines, a breakout's own end and its parent's notice) is no news.
-    private var endedMeetings = BoundedSet<String>(capacity: 100_000)
-    private var recent = RecentFacts()
+    private var endedMeetings = BoundedSet<MeetingKey>(capacity: 100_000)
+    private var recent = RecentLines()
 
     public init(options: ParserOptions = ParserOptions()) {
         rap = BBBRapParser(zone: options.localTimeZone, year: options.syslogYear)
     }
 
-    private static let analytics = ByteNeedle("analytics")
-    private static let akkaBefore = ByteNeedle("-- ")
-    private static let akkaAfter = ByteNeedle(" -- ")
-    private static let webBefore = ByteNeedle("--")
-    private static let webAfter = ByteNeedle("-- data=")
 
     public mutating func parse(_ line: LogLine) -> ParseOutcome {
         line.withBytes { b in parse(b, line: line) }
@@ -43,18 +38,19 @@ public struct BBBParser: LogParser {
         if first < b.count, b[first] == UInt8(ascii: "{"), b.has(Self.envelopeHead, at: first) {
             return akka(b, marker: first, json: first, line: line)
         }
+        // `-- analytics -- ` (akka-apps) and `--analytics-- data=` (bbb-web), found by their 'y'.
         var from = 0
-        while let a = b.find(Self.analytics, from: from) {
-            if a >= 3, b.has(Self.akkaBefore, at: a - 3), b.has(Self.akkaAfter, at: a + 9) {
+        while let a = b.find("analytics", anchor: 4, from: from) {
+            if b.has("-- ", at: a - 3), b.has(" -- ", at: a + 9) {
                 return akka(b, marker: a - 3, json: a + 13, line: line)
             }
-            if a >= 2, b.has(Self.webBefore, at: a - 2), b.has(Self.webAfter, at: a + 9) {
+            if b.has("--", at: a - 2), b.has("-- data=", at: a + 9) {
                 return web(b, marker: a - 2, json: a + 17, line: line)
             }
             from = a + 9
         }
         if Self.mayBeRap(line.origin), BBBRapParser.mayMatch(b) {
-            return recent.check(rap.parse(b, line: line))
+            return recent.check(rap.parse(b, line: line), line: line)
         }
         return .ignored
     }
@@ -87,11 +83,11 @@ public struct BBBParser: LogParser {
             guard let known = AkkaMessage.byName[name] else { return .ignored }
             message = known
         }
-        switch BBBAkkaAnalytics.pick(b, from: json) {
+        switch BBBAkkaAnalytics.pick(b, from: json, message: message) {
         case .picked(let picked):
             // The line's own time only matters if the envelope has none.
             let lineTime = picked[.timestamp] == nil ? LogTime.lastZoned(b, before: marker) ?? line.time : nil
-            return finishAkka(picked, message: message, lineTime: lineTime)
+            return finishAkka(picked, message: message, lineTime: lineTime, line: line)
         case .truncated(let error):
             pending = PendingJSON(route: .akka, bytes: Array(b[json...]), origin: line.origin,
                                   lineTime: LogTime.lastZoned(b, before: marker) ?? line.time)
@@ -101,15 +97,16 @@ public struct BBBParser: LogParser {
         }
     }
 
-    private mutating func finishAkka(_ picked: PickedJSON, message: AkkaMessage?, lineTime: Timestamp?) -> ParseOutcome {
+    private mutating func finishAkka(_ picked: PickedJSON, message: AkkaMessage?, lineTime: Timestamp?, line: LogLine) -> ParseOutcome {
         guard let message = message ?? BBBAkkaAnalytics.message(of: picked) else { return .ignored }
         let outcome = BBBAkkaAnalytics.interpret(picked, message: message, lineTime: lineTime)
-        return recent.check(keepNews(outcome, fromAkka: true))
+        return recent.check(keepNews(outcome, fromAkka: true), line: line)
     }
 
     // MARK: bbb-web
 
     private static let logCodeKey = ByteNeedle(#""logCode":""#)
+    private static let meetingIdKey = ByteNeedle(#""meetingId":""#)
 
     private mutating func web(_ b: LineBuffer, marker: Int, json: Int, line: LogLine) -> ParseOutcome {
         // Gson writes compactly, so the code is found as bytes and most lines (join_api, polling,
@@ -122,10 +119,17 @@ public struct BBBParser: LogParser {
                 return .ignored
             }
         }
+        // bbb-web's copy of a fact akka-apps gave: known by its meeting id before anything is read.
+        if !akkaMeetings.isEmpty, let k = b.find(Self.meetingIdKey, from: json) {
+            let start = k + Self.meetingIdKey.count
+            if let end = b.index(of: UInt8(ascii: "\""), from: start), akkaMeetings.contains(MeetingKey(b.string(start..<end))) {
+                return .events([])
+            }
+        }
         let lineTime = LogTime.lastZoned(b, before: marker) ?? line.time
         switch BBBWebAnalytics.pick(b, from: json) {
         case .picked(let picked):
-            return finishWeb(picked, lineTime: lineTime)
+            return finishWeb(picked, lineTime: lineTime, line: line)
         case .truncated(let error):
             pending = PendingJSON(route: .web, bytes: Array(b[json...]), origin: line.origin, lineTime: lineTime)
             return .skipped(EmbeddedJSON.skip(error, truncated: true, what: "bbb-web analytics"))
@@ -134,12 +138,12 @@ public struct BBBParser: LogParser {
         }
     }
 
-    private mutating func finishWeb(_ picked: PickedJSON, lineTime: Timestamp?) -> ParseOutcome {
+    private mutating func finishWeb(_ picked: PickedJSON, lineTime: Timestamp?, line: LogLine) -> ParseOutcome {
         guard let code = picked[.logCode]?.stringValue, BBBWebAnalytics.codes.contains(code) else { return .ignored }
         guard let time = lineTime else {
             return .skipped(SkipReason("no-timestamp", "a bbb-web analytics line without a readable logback time"))
         }
-        return recent.check(keepNews(BBBWebAnalytics.interpret(picked, time: time), fromAkka: false))
+        return recent.check(keepNews(BBBWebAnalytics.interpret(picked, time: time), fromAkka: false), line: line)
     }
 
     // MARK: One route per fact
@@ -148,10 +152,11 @@ public struct BBBParser: LogParser {
         guard case .events(let events) = outcome else { return outcome }
         var kept: [ParsedEvent] = []
         for event in events {
-            guard let meeting = event.payload.meeting else {
+            guard let id = event.payload.meeting else {
                 kept.append(event)
                 continue
             }
+            let meeting = MeetingKey(id)
             if fromAkka {
                 akkaMeetings.insert(meeting)
             } else if akkaMeetings.contains(meeting) {
@@ -176,7 +181,7 @@ public struct BBBParser: LogParser {
     /// The outcome of `b` as the rest of a cut JSON line, or nil if it is a line of its own.
     private mutating func continuePending(_ b: LineBuffer, line: LogLine) -> ParseOutcome? {
         guard var p = pending else { return nil }
-        if p.isFreshLine(b, origin: line.origin) || b.find(Self.analytics) != nil {
+        if p.isFreshLine(b, origin: line.origin) || b.find("analytics", anchor: 4) != nil {
             pending = nil
             return nil
         }
@@ -194,8 +199,8 @@ public struct BBBParser: LogParser {
         case .picked(let picked):
             pending = nil
             switch p.route {
-            case .akka: return finishAkka(picked, message: nil, lineTime: picked[.timestamp] == nil ? p.lineTime : nil)
-            case .web: return finishWeb(picked, lineTime: p.lineTime)
+            case .akka: return finishAkka(picked, message: nil, lineTime: picked[.timestamp] == nil ? p.lineTime : nil, line: line)
+            case .web: return finishWeb(picked, lineTime: p.lineTime, line: line)
             }
         case .truncated:
             pending = p

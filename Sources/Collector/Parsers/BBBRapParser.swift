@@ -43,9 +43,15 @@ struct BBBRapParser: Sendable {
     private static let withHalt = ByteNeedle(" with worker halt")
     private static let forWord = ByteNeedle(" for ")
 
-    /// The cheap test: could this line be one of ours at all?
+    /// The cheap test: could this line be one of ours at all? One `memchr` pass for the 'k' of
+    /// both "worker " and "Process took ".
     static func mayMatch(_ b: LineBuffer) -> Bool {
-        b.find(worker) != nil || b.find(processTook) != nil
+        var from = 0
+        while let k = b.index(of: UInt8(ascii: "k"), from: from) {
+            if b.has("worker ", at: k - 3) || b.has("Process took ", at: k - 11) { return true }
+            from = k + 1
+        }
+        return false
     }
 
     mutating func parse(_ b: LineBuffer, line: LogLine) -> ParseOutcome {

@@ -31,35 +31,48 @@ struct BoundedSet<Element: Hashable & Sendable>: Sendable {
     }
 
     var count: Int { members.count }
+    var isEmpty: Bool { members.isEmpty }
 }
 
-/// The last few facts a parser made, to drop a line repeated word for word (issue #8824 shows
-/// akka-apps writing one twice). The same fact at the same instant is not new.
-struct RecentFacts: Sendable {
-    private var ring: [ParsedEvent] = []
-    private var next = 0
-    static let size = 16
+/// A meeting id as a set member. BigBlueButton's ids are 54 bytes that differ mostly at their
+/// end (`<sha1>-<ms>`), so hashing the last 24 is as good and a fraction of the cost; equality is
+/// still the whole text.
+struct MeetingKey: Hashable, Sendable {
+    let id: String
 
-    func contains(_ e: ParsedEvent) -> Bool { ring.contains(e) }
+    init(_ id: String) { self.id = id }
 
-    mutating func remember(_ events: [ParsedEvent]) {
-        for e in events {
-            if ring.count < Self.size {
-                ring.append(e)
-            } else {
-                ring[next] = e
-                next = (next + 1) % Self.size
-            }
+    static func == (a: MeetingKey, b: MeetingKey) -> Bool { a.id == b.id }
+
+    func hash(into h: inout Hasher) {
+        var s = id
+        s.withUTF8 { b in
+            h.combine(b.count)
+            h.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: b[Swift.max(0, b.count - 24)...])))
         }
     }
+}
 
-    /// `.skipped(duplicate)` when every event was made just before; otherwise remembers them.
-    mutating func check(_ outcome: ParseOutcome) -> ParseOutcome {
-        guard case .events(let events) = outcome, !events.isEmpty else { return outcome }
-        if events.allSatisfy(contains) {
-            return .skipped(SkipReason("duplicate", "the same \(events[0].payload.kind) at the same time was read just before"))
+/// The last few lines that made facts, to drop a line repeated word for word (issue #8824 shows
+/// akka-apps writing one twice). Comparing texts costs a length check in the common case.
+struct RecentLines: Sendable {
+    private var texts: [String] = []
+    private var next = 0
+    static let size = 8
+
+    /// `.skipped(duplicate)` when `line` made facts and is the same text as one of the last few
+    /// lines that did; otherwise remembers it.
+    mutating func check(_ outcome: ParseOutcome, line: LogLine) -> ParseOutcome {
+        guard case .events(let list) = outcome, !list.isEmpty else { return outcome }
+        if texts.contains(line.text) {
+            return .skipped(SkipReason("duplicate", "the same line (\(list[0].payload.kind)) was read just before"))
         }
-        remember(events)
+        if texts.count < Self.size {
+            texts.append(line.text)
+        } else {
+            texts[next] = line.text
+            next = (next + 1) % Self.size
+        }
         return outcome
     }
 }

@@ -19,6 +19,11 @@ final class JSONPaths: Sendable {
         self.init(paths.enumerated().map { ($0.element[...], $0.offset) })
     }
 
+    /// Each path with the slot it fills.
+    convenience init(slots: [(path: [String], slot: Int)]) {
+        self.init(slots.map { ($0.path[...], $0.slot) })
+    }
+
     private init(_ paths: [(ArraySlice<String>, Int)]) {
         var order: [String] = []
         var groups: [String: [(ArraySlice<String>, Int)]] = [:]
@@ -142,6 +147,16 @@ enum JSONPick {
                 let entry = paths.flatMap { match($0, keyStart, keyEnd) }
                 if let slot = entry?.slot {
                     guard picked.slots[slot] == nil else { throw fail("a duplicate key") }
+                    if b[i] == UInt8(ascii: "\""), let plain = plainString() {
+                        // Most values are strings without escapes; the line is valid UTF-8 already
+                        // (sources replace bad bytes), so the text is taken as it stands.
+                        picked.slots[slot] = .string(plain)
+                        whitespace()
+                        guard i < b.count else { throw ends("an object") }
+                        if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                        if b[i] == UInt8(ascii: "}") { i += 1; return }
+                        throw fail("expected ',' or '}' in an object")
+                    }
                     let rest = UnsafeBufferPointer(rebasing: b[i...])
                     do throws(JSONSyntaxError) {
                         let (value, used) = try JSONParser.parsePrefix(rest)
@@ -177,6 +192,23 @@ enum JSONPick {
             return nil
         }
 
+        /// The string at `i` if it has no escapes and no control characters, moving past it;
+        /// otherwise nil, leaving `i` alone for the strict parser.
+        mutating func plainString() -> String? {
+            var j = i + 1
+            while j < b.count {
+                let c = b[j]
+                if c == UInt8(ascii: "\"") {
+                    let s = String(decoding: UnsafeBufferPointer(rebasing: b[(i + 1)..<j]), as: UTF8.self)
+                    i = j + 1
+                    return s
+                }
+                if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
+                j += 1
+            }
+            return nil
+        }
+
         /// From an opening quote to just after the closing one.
         mutating func skipString() throws(JSONReadError) {
             i += 1
@@ -198,51 +230,56 @@ enum JSONPick {
 
         mutating func skipValue() throws(JSONReadError) {
             guard i < b.count else { throw ends("a value") }
-            switch b[i] {
-            case UInt8(ascii: "\""):
+            let c = b[i]
+            if c == UInt8(ascii: "\"") {
                 try skipString()
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
+            } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
                 try skipContainer()
-            case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+            } else if c == UInt8(ascii: "t") || c == UInt8(ascii: "f") || c == UInt8(ascii: "n") {
                 let s = i
                 while i < b.count, b[i] >= UInt8(ascii: "a"), b[i] <= UInt8(ascii: "z") { i += 1 }
                 let word = i - s
                 guard i < b.count else { throw ends("a literal") }
                 guard word >= 4, word <= 5 else { throw fail("unexpected text where a value should be") }
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            } else if c == UInt8(ascii: "-") || isDigit(c) {
+                // (Explicit comparisons: a range pattern here was not specialised and cost more
+                // than the rest of the line.)
                 while i < b.count {
-                    let c = b[i]
-                    guard isDigit(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
-                        || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") else { break }
+                    let d = b[i]
+                    guard isDigit(d) || d == UInt8(ascii: "-") || d == UInt8(ascii: "+") || d == UInt8(ascii: ".")
+                        || d == UInt8(ascii: "e") || d == UInt8(ascii: "E") else { break }
                     i += 1
                 }
                 guard i < b.count else { throw ends("a number") }
-            default:
+            } else {
                 throw fail("unexpected character where a value should be")
             }
         }
 
-        /// An object or array with everything in it, checking that brackets pair up.
+        /// An object or array with everything in it, checking that brackets pair up. The kinds of
+        /// the open brackets are bits of one word: JSON deeper than 64 is refused anyway.
         mutating func skipContainer() throws(JSONReadError) {
-            var closers: [UInt8] = []
+            var depth = 0
+            var arrays: UInt64 = 0
             while i < b.count {
                 let c = b[i]
-                switch c {
-                case UInt8(ascii: "\""):
+                if c == UInt8(ascii: "\"") {
                     try skipString()
                     continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["):
-                    closers.append(c == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]"))
-                    guard closers.count <= JSONParser.maximumDepth else { throw fail("nested too deep") }
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    guard closers.last == c else { throw fail("a bracket that does not match") }
-                    closers.removeLast()
-                    if closers.isEmpty {
+                }
+                if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                    guard depth < JSONParser.maximumDepth, depth < 64 else { throw fail("nested too deep") }
+                    if c == UInt8(ascii: "[") { arrays |= 1 << UInt64(depth) } else { arrays &= ~(1 << UInt64(depth)) }
+                    depth += 1
+                } else if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+                    guard depth > 0 else { throw fail("a bracket that does not match") }
+                    depth -= 1
+                    let isArray = arrays & (1 << UInt64(depth)) != 0
+                    guard isArray == (c == UInt8(ascii: "]")) else { throw fail("a bracket that does not match") }
+                    if depth == 0 {
                         i += 1
                         return
                     }
-                default:
-                    break
                 }
                 i += 1
             }

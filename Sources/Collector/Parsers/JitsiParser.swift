@@ -20,8 +20,8 @@ public struct JitsiParser: LogParser {
     private let zone: LocalTimeZone
     /// Rooms whose conference was created and whose meeting id is not known yet, with the time.
     private var created: [String: Timestamp] = [:]
-    private var ended = BoundedSet<String>(capacity: 100_000)
-    private var recent = RecentFacts()
+    private var ended = BoundedSet<MeetingKey>(capacity: 100_000)
+    private var recent = RecentLines()
 
     public init(options: ParserOptions = ParserOptions()) {
         zone = options.localTimeZone
@@ -50,10 +50,10 @@ public struct JitsiParser: LogParser {
         var events: [ParsedEvent] = []
         if let room, let since = created[room], head.meetingID != nil || fact.kind != .none {
             created[room] = nil
-            ended.remove(head.meetingID ?? room)
+            ended.remove(MeetingKey(head.meetingID ?? room))
             events.append(Self.started(meeting: head.meetingID ?? room, room: room, at: since))
         }
-        if fact.kind == .none { return events.isEmpty ? .ignored : recent.check(.events(events)) }
+        if fact.kind == .none { return events.isEmpty ? .ignored : recent.check(.events(events), line: line) }
 
         let time: Timestamp
         if let t = line.time {
@@ -73,15 +73,15 @@ public struct JitsiParser: LogParser {
             break
         case .conferenceCreated:
             if head.meetingID != nil || head.oldStyle {
-                ended.remove(meeting) // old jicofo names conferences by room, and rooms are reused
+                ended.remove(MeetingKey(meeting)) // old jicofo names conferences by room, and rooms are reused
                 events.append(Self.started(meeting: meeting, room: room, at: time))
             } else {
                 created[room] = time
                 if created.count > 10_000, let oldest = created.min(by: { $0.value < $1.value }) { created[oldest.key] = nil }
             }
         case .conferenceEnded:
-            if !ended.contains(meeting) {
-                ended.insert(meeting)
+            if !ended.contains(MeetingKey(meeting)) {
+                ended.insert(MeetingKey(meeting))
                 events.append(ParsedEvent(time: time, payload: .meetingEnded(MeetingEnded(meeting: meeting))))
             }
         case .memberJoined:
@@ -102,7 +102,7 @@ public struct JitsiParser: LogParser {
                 events.append(ParsedEvent(time: time, payload: on ? .activityStarted(a) : .activityStopped(a)))
             }
         }
-        return recent.check(.events(events))
+        return recent.check(.events(events), line: line)
     }
 
     private static func started(meeting: String, room: String, at time: Timestamp) -> ParsedEvent {

@@ -67,6 +67,34 @@ extension UnsafeBufferPointer where Element == UInt8 {
         }
     }
 
+    /// Whether the bytes at `index` are exactly the literal `s` (no allocation, no lazy global:
+    /// the form the per-line checks use).
+    @inline(__always)
+    func has(_ s: StaticString, at index: Int) -> Bool {
+        let n = s.utf8CodeUnitCount
+        guard index >= 0, index + n <= count, let base = baseAddress else { return false }
+        return memcmp(base + index, s.utf8Start, n) == 0
+    }
+
+    /// The first occurrence of the literal `s` at or after `from`, found by `memchr` for its byte
+    /// at `anchor` (chosen by hand as a byte rare in logs).
+    @inline(__always)
+    func find(_ s: StaticString, anchor: Int, from: Int = 0, to end: Int? = nil) -> Int? {
+        let limit = Swift.min(end ?? count, count)
+        let n = s.utf8CodeUnitCount
+        guard from >= 0, limit - from >= n, let base = baseAddress else { return nil }
+        let key = Int32(s.utf8Start[anchor])
+        var at = from + anchor
+        let lastAt = limit - n + anchor
+        while at <= lastAt {
+            guard let hit = memchr(base + at, key, lastAt - at + 1) else { return nil }
+            let h = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            if memcmp(base + h - anchor, s.utf8Start, n) == 0 { return h - anchor }
+            at = h + 1
+        }
+        return nil
+    }
+
     /// The index of the first `byte` at or after `from`, or nil.
     @inline(__always)
     func index(of byte: UInt8, from: Int = 0) -> Int? {

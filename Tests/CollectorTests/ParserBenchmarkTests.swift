@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+@testable import Collector
+
+/// Prints the parse rate of a mixed BigBlueButton log (mostly lines that are not usage) beside
+/// baselines measured in the same process. Never fails on speed.
+@Suite("Parser benchmark")
+struct ParserBenchmarkTests {
+    @Test("Parse rate against counting newlines and grep -c analytics")
+    func parseRate() throws {
+        let day = SyntheticBBBDay.make(meetings: 300, seed: 11, noise: 10)
+        let parse = try ParserBenchmark.parse(text: day.text)
+        let splitParse = try ParserBenchmark.splitAndParse(text: day.text)
+        let newlines = ParserBenchmark.countNewlines(text: day.text)
+        let grepInProcess = ParserBenchmark.countMatching(text: day.text)
+        #expect(parse.records == day.expected.count)
+        var report = """
+            parser benchmark (\(day.lineCount) lines, \(day.text.utf8.count / 1_000_000) MB, \(Int(Double(day.expected.count) / Double(day.lineCount) * 100))% of lines make a record):
+              bbb parser, lines already split: \(parse)
+              split into lines + bbb parser:   \(splitParse)
+              baseline, count newlines:        \(newlines)
+              baseline, in-process grep -c analytics: \(grepInProcess)
+              ratio parser / newline count: \(ratio(parse, newlines)); parser / in-process grep: \(ratio(parse, grepInProcess))
+            """
+        if let grep = try externalGrep(day.text) {
+            report += "\n  /usr/bin/grep -c analytics (process, file in page cache): \(Int(grep)) lines/s; split+parse / grep: \(ratio(splitParse.linesPerSecond, grep))"
+        }
+        print(report)
+    }
+
+    func ratio(_ a: ParserBenchmarkResult, _ b: ParserBenchmarkResult) -> String { ratio(a.linesPerSecond, b.linesPerSecond) }
+    func ratio(_ a: Double, _ b: Double) -> String { b > 0 ? String(format: "%.2f", a / b) : "n/a" }
+
+    /// Lines per second of the real grep over the same text in a file, best of three.
+    func externalGrep(_ text: String) throws -> Double? {
+        let grep = ["/usr/bin/grep", "/bin/grep"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let grep else { return nil }
+        let path = NSTemporaryDirectory() + "meetmeter-parser-bench-\(UUID().uuidString).log"
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let lines = Double(text.utf8.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 })
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: grep)
+            p.arguments = ["-c", "analytics", path]
+            p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+            let start = ContinuousClock.now
+            try p.run()
+            p.waitUntilExit()
+            let d = ContinuousClock.now - start
+            best = min(best, Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        }
+        return lines / best
+    }
+}
