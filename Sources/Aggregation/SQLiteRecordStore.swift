@@ -118,16 +118,25 @@ public final class SQLiteRecordStore: RecordStore {
     }
 
     public func records(overlapping from: Timestamp, to: Timestamp) async throws -> [UsageRecord] {
+        // Besides the meetings' own records, the heartbeats of their hosts from the earliest
+        // start on: a meeting that never ended on a host that crashed is closed at that host's
+        // last sign of life, which may lie before the period, not at some later record in it.
         try await lines(
             sql: """
                 WITH overlapping AS (
-                    SELECT meeting FROM records WHERE meeting IS NOT NULL
+                    SELECT meeting, MIN(time_us) AS first FROM records WHERE meeting IS NOT NULL
                     GROUP BY meeting
                     HAVING MIN(time_us) < :to
                        AND (MAX(time_us) >= :from OR SUM(kind = 'meeting.ended') = 0)
+                ),
+                hosts AS (
+                    SELECT DISTINCT host FROM records WHERE meeting IN (SELECT meeting FROM overlapping)
                 )
                 SELECT id, line FROM records
-                WHERE (time_us >= :from AND time_us < :to) OR meeting IN overlapping
+                WHERE (time_us >= :from AND time_us < :to)
+                   OR meeting IN (SELECT meeting FROM overlapping)
+                   OR (kind = 'host.heartbeat' AND host IN hosts AND time_us < :to
+                       AND time_us >= (SELECT MIN(first) FROM overlapping))
                 ORDER BY time_us, id
                 """,
             arguments: ["from": from.microseconds, "to": to.microseconds])

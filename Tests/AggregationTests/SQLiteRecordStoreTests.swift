@@ -120,10 +120,14 @@ import UsageRecords
             // A heartbeat inside the range and one outside.
             Sample.record("h1", .hostHeartbeat(HostHeartbeat(boot: "b", size: "large", interval: 60)), at: hour + 60),
             Sample.record("h2", .hostHeartbeat(HostHeartbeat(boot: "b", size: "large", interval: 60)), at: 3 * hour),
+            // Before the range: this host's heartbeat since its meetings' start comes too (it may
+            // be the last sign of life that closes m3); another host's does not.
+            Sample.record("h0", .hostHeartbeat(HostHeartbeat(boot: "b", size: "large", interval: 60)), at: hour / 3),
+            Sample.record("h9", .hostHeartbeat(HostHeartbeat(boot: "b", size: "large", interval: 60)), host: "bbb9", at: hour / 3),
         ]
         _ = try await store.store(records, receivedAt: received)
         let got = try await store.records(overlapping: Sample.t0.adding(seconds: hour), to: Sample.t0.adding(seconds: 3 * hour))
-        #expect(got.map(\.id.rawValue) == ["a1", "c1", "b1", "h1", "a2", "b2", "a3"])
+        #expect(got.map(\.id.rawValue) == ["a1", "c1", "h0", "b1", "h1", "a2", "b2", "a3"])
     }
 
     @Test func hostHealthPerHost() async throws {
