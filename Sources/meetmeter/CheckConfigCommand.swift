@@ -7,7 +7,7 @@ import ConfigFiles
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Check agent.toml, aggregator.toml  files and say what is wrong with file, line and key.")
+        abstract: "Check agent.toml, aggregator.toml or billing.toml files and say what is wrong with file, line and key.")
 
     @Argument(help: "Configuration files; the kind is taken from the file name (agent, aggregator, billing).")
     var files: [String]

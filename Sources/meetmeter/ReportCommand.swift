@@ -14,6 +14,12 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Rate the period under this billing policy (billing.toml(5) or preset:NAME) and print the invoice.")
     var policy: String?
 
+    @Option(help: "With --policy: the statement as it stood at this RFC 3339 time (default: now). Usage received after a period closed is an adjustment on the next statement.")
+    var asOf: String?
+
+    @Flag(help: "With --policy: rate the period with every record known now, as if it had never closed (audits, logs replayed long after).")
+    var rerate = false
+
     @Option(help: "table, json or csv (with --policy also stripe).")
     var format: String = "table"
 
@@ -24,9 +30,19 @@ struct ReportCommand: AsyncParsableCommand {
                 throw ValidationError("--format must be one of \(InvoiceFormat.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let policy = try PolicyLoading.load(policyPath)
-            let window = policy.evidenceWindow(for: period)
-            let records = try await store.records(overlapping: window.start, to: window.end)
-            print(InvoiceRendering.render(Invoice.rate(records: records, policy: policy, period: period), format: format), terminator: "")
+            let asOf: Timestamp
+            if let text = self.asOf {
+                guard let t = Timestamp(rfc3339: text) else { throw ValidationError("--as-of '\(text)' is not an RFC 3339 time") }
+                asOf = t
+            } else {
+                asOf = SystemClock.now()
+            }
+            let records = try await PolicyEvidence.load(store: store, policy: policy, period: period)
+            let invoice = rerate
+                ? Invoice.rate(records: records.records, policy: policy, period: period)
+                : Invoice.statement(records: records.records, receivedAt: records.receivedAt, policy: policy,
+                                    period: period, asOf: asOf)
+            print(InvoiceRendering.render(invoice, format: format), terminator: "")
             return
         }
         guard let format = OutputFormat(rawValue: format) else {
@@ -63,6 +79,38 @@ struct RecordsCommand: AsyncParsableCommand {
             }
         }
         print(out, terminator: "")
+    }
+}
+
+/// The stored evidence a statement needs: the period and the earlier periods it may adjust, with
+/// the weeks and margins the policy's cycles reach into; when each record was received; and the
+/// start of every meeting whose recordings' storage is billed, however long ago it was, since
+/// the meeting's metadata names the account that pays.
+enum PolicyEvidence {
+    static func load(store: SQLiteRecordStore, policy: BillingPolicy, period: Period) async throws
+        -> (records: [UsageRecord], receivedAt: [RecordID: Timestamp])
+    {
+        var earliest = period
+        for _ in 0..<policy.closing.lookback { earliest = earliest.previous }
+        let start = policy.evidenceWindow(for: earliest).start
+        let end = policy.evidenceWindow(for: period).end
+        var records = try await store.records(overlapping: start, to: end)
+        var receivedAt: [RecordID: Timestamp] = [:]
+        for stored in try await store.storedRecords(from: start, to: end) { receivedAt[stored.record.id] = stored.receivedAt }
+        var started = Set<String>()
+        var stored = Set<String>()
+        for r in records {
+            switch r.payload {
+            case .meetingStarted(let m): started.insert(m.meeting)
+            case .storageSample(let s): if let m = s.meeting { stored.insert(m) }
+            default: break
+            }
+        }
+        let missing = stored.subtracting(started)
+        if !missing.isEmpty {
+            records += try await store.records(meetings: missing.sorted()).filter { $0.kind == .meetingStarted }
+        }
+        return (records, receivedAt)
     }
 }
 

@@ -67,5 +67,30 @@ import UsageRecords
         #expect(storeCounts[0] >= 6)
         #expect(storeCounts[0] == storeCounts[1], "the second run stored nothing new")
         #expect(reports[0] == reports[1], "the same report, byte for byte")
+
+        // The same store re-rated under the shipped policy: the meeting (Tuesday 31 October 2023)
+        // is in ISO week 44, whose Sunday is 5 November, so it bills in November, at the 0.10
+        // minimum of a meeting that started.
+        let invoice = try run(Paths.binary("meetmeter"), [
+            "report", "--config", dir + "/aggregator.toml", "--period", "2023-11", "--rerate",
+            "--policy", Paths.packageRoot + "/etc/meetmeter/billing.toml", "--format", "json",
+        ])
+        #expect(invoice.status == 0, "\(invoice.err)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(invoice.out.utf8)) as? [String: Any])
+        #expect(json["total"] as? String == "0.10", "\(invoice.out)")
+        let october = try run(Paths.binary("meetmeter"), [
+            "report", "--config", dir + "/aggregator.toml", "--period", "2023-10", "--rerate",
+            "--policy", Paths.packageRoot + "/etc/meetmeter/billing.toml", "--format", "json",
+        ])
+        let octoberJSON = try #require(try JSONSerialization.jsonObject(with: Data(october.out.utf8)) as? [String: Any])
+        #expect(octoberJSON["total"] as? String == "0.00", "\(october.out)")
+        // As a statement, November 2023 closed long before these records were received (now):
+        // usage that arrives after a period closed never edits its statement.
+        let statement = try run(Paths.binary("meetmeter"), [
+            "report", "--config", dir + "/aggregator.toml", "--period", "2023-11",
+            "--policy", Paths.packageRoot + "/etc/meetmeter/billing.toml", "--format", "json",
+        ])
+        let statementJSON = try #require(try JSONSerialization.jsonObject(with: Data(statement.out.utf8)) as? [String: Any])
+        #expect(statementJSON["total"] as? String == "0.00", "\(statement.out)")
     }
 }
