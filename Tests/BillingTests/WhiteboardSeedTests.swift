@@ -66,6 +66,26 @@ import UsageRecords
         #expect(Self.minutes(invoice) == 3)
     }
 
+    /// Longer slots count all their minutes: 20 minutes of use in 5-minute slots are 20 minutes,
+    /// and a slot only touched counts its 5. Slots that are not whole minutes are refused.
+    @Test func longerSlotsCountAllTheirMinutes() throws {
+        let fiveMinutes = PolicyFixtures.parse("""
+            preset = "whiteboard"
+            [[meters]]
+            item = "whiteboard"
+            slot_seconds = 300
+            """)
+        let twenty = Invoice.rate(records: Self.lesson(minutes: 20, people: [("teacher", "2026-11-22T10:00:00Z", "2026-11-22T10:20:00Z", "HTML5")]),
+                                  policy: fiveMinutes, period: Self.day)
+        #expect(Self.minutes(twenty) == 20)
+        let touched = Invoice.rate(records: Self.lesson(minutes: 20, people: [("teacher", "2026-11-22T10:00:00Z", "2026-11-22T10:01:00Z", "HTML5")]),
+                                   policy: fiveMinutes, period: Self.day)
+        #expect(Self.minutes(touched) == 5)
+        #expect(throws: (any Error).self) {
+            try BillingPolicy.parse(text: "preset = \"whiteboard\"\n[[meters]]\nitem = \"whiteboard\"\nslot_seconds = 30\n", path: "b.toml")
+        }
+    }
+
     @Test func noWhiteboardNoMinutes() {
         var b = RecordBuilder()
         let records = [

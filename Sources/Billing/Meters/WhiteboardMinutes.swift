@@ -19,7 +19,8 @@ enum WhiteboardMinutes {
             for (_, spans) in usage {
                 let perBucket = MinuteSlots.count(spans, slotSeconds: rule.slotSeconds, buckets: buckets)
                 for i in buckets.indices where perBucket[i] > 0 {
-                    counts[i] += perBucket[i]
+                    // A touched slot counts all its minutes (one, with the document's slots).
+                    counts[i] += perBucket[i] * (rule.slotSeconds / 60)
                     s[i].insert(m.meeting)
                 }
             }

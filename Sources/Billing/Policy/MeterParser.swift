@@ -67,6 +67,8 @@ enum MeterParser {
             }
             let slot = try t.integer("slot_seconds", default: b.slotSeconds, range: 1...86_400)
             guard 86_400 % slot == 0 else { throw t.error("slot_seconds", "\(slot) does not divide a day; slots are aligned to the clock") }
+            // The meter counts minutes: a slot must be whole minutes, each counted in full.
+            guard slot % 60 == 0 else { throw t.error("slot_seconds", "\(slot) is not a whole number of minutes; whiteboard time is billed in minutes") }
             rule = .whiteboardMinutes(WhiteboardRule(
                 activity: try t.string("activity", default: b.activity), slotSeconds: slot,
                 backgroundPauseSeconds: try t.integer("background_pause_seconds", default: b.backgroundPauseSeconds, range: 0...86_400),
