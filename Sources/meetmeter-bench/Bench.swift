@@ -7,6 +7,8 @@ import Foundation
 @main
 struct Bench {
     static func main() async {
+        // One line a figure as soon as it is measured, also into a file or a pipe.
+        setvbuf(stdout, nil, _IOLBF, 0)
         let arguments = CommandLine.arguments.dropFirst()
         let quick = arguments.contains("--quick")
         let only = arguments.firstIndex(of: "--only").flatMap { arguments.index(after: $0) < arguments.endIndex ? arguments[arguments.index(after: $0)] : nil }
