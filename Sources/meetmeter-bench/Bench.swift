@@ -7,8 +7,6 @@ import Foundation
 @main
 struct Bench {
     static func main() async {
-        // One line a figure as soon as it is measured, also into a file or a pipe.
-        setvbuf(stdout, nil, _IOLBF, 0)
         let arguments = CommandLine.arguments.dropFirst()
         let quick = arguments.contains("--quick")
         let only = arguments.firstIndex(of: "--only").flatMap { arguments.index(after: $0) < arguments.endIndex ? arguments[arguments.index(after: $0)] : nil }
@@ -26,7 +24,10 @@ struct Bench {
         print("meetmeter-bench\(quick ? " --quick" : ""): \(ProcessInfo.processInfo.activeProcessorCount) cores, \(BenchEnvironment.buildKind) build")
         for (name, run) in sections where only == nil || only == name {
             do {
-                for line in try await run() { print("\(name): \(line)") }
+                for line in try await run() {
+                    print("\(name): \(line)")
+                    fflush(nil) // a line a figure as soon as it is measured, also into a file or a pipe
+                }
             } catch {
                 print("\(name): skipped: \(error)")
             }
