@@ -114,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "meetmeter",
             dependencies: [
-                "Collector", "Aggregation", "Billing", "UsageRecords", "Observability",
+                "Collector", "Aggregation", "Billing", "UsageRecords", "Observability", "ConfigFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

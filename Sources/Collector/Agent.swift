@@ -125,7 +125,7 @@ extension Agent {
     /// of its `software`.
     public init(configuration: AgentConfiguration, logger: Logger, spool: Spool? = nil) throws {
         try self.init(configuration: configuration, logger: logger, spool: spool,
-                      makeParser: { try ParserChoice.make(software: $0) }) { mode in
+                      makeParser: { try ParserChoice.make(software: $0, options: configuration.parserOptions) }) { mode in
             try SourceFactory.make(configuration: configuration, follow: mode == .follow, logger: logger).map { made in
                 let source = made.source
                 return SourceRunner(name: source.name, software: made.software) { deliver in

@@ -1,5 +1,6 @@
 import ConfigFiles
 import NIOSSL
+import UsageRecords
 
 #if canImport(Glibc)
 import Glibc
@@ -53,10 +54,16 @@ public struct AgentConfiguration: Sendable {
         public var quietPeriod: Int64
         public var rewalkAfter: Int64
     }
+    /// The operator's own rules (`[[rules]]`), tried on every source's lines before its parser.
+    public var rules: [CustomRule]
     /// Where the configuration came from, for messages.
     public var path: String
 
-    public static let softwareChoices = ["bbb", "jitsi", "auto"]
+    /// `rules` reads a source by the `[[rules]]` alone.
+    public static let softwareChoices = ["bbb", "jitsi", "auto", "rules"]
+
+    /// The parser options every source shares.
+    public var parserOptions: ParserOptions { ParserOptions(rules: rules) }
 
     public static func load(path: String) throws(ConfigError) -> AgentConfiguration {
         let doc = try ConfigDocument(path: path)
@@ -66,7 +73,7 @@ public struct AgentConfiguration: Sendable {
     public init(document: ConfigDocument) throws(ConfigError) {
         let root = document.root
         path = document.path
-        try root.rejectUnknownKeys(allowed: ["host", "state_directory", "aggregator", "spool", "files", "journal", "heartbeat", "storage", "metrics", "max_line_bytes"])
+        try root.rejectUnknownKeys(allowed: ["host", "state_directory", "aggregator", "spool", "files", "journal", "heartbeat", "storage", "metrics", "max_line_bytes", "rules"])
         host = try root.string("host", default: Self.systemHostName())
         if host.isEmpty || host.contains(where: { $0 == " " || $0 == ":" }) {
             throw root.error("host", "'\(host)' is not a usable host name (no spaces or colons)")
@@ -174,10 +181,60 @@ public struct AgentConfiguration: Sendable {
             self.storage = nil
         }
 
+        rules = try Self.rules(in: root)
+        let usesRules = files.contains { $0.software == "rules" } || journal?.software == "rules"
+        if usesRules && rules.isEmpty {
+            throw ConfigError(file: path, line: nil, key: "software",
+                              message: "a source reads with software = \"rules\" but there is no [[rules]] table")
+        }
+
         if files.isEmpty && journal == nil {
             throw ConfigError(file: path, line: nil, key: nil,
                               message: "names no source: add a [[files]] table or a [journal] table")
         }
+    }
+
+    /// The `[[rules]]` tables of `root` (agent.toml(5), RULES), each checked as it would be used.
+    public static func rules(in root: ConfigTable) throws(ConfigError) -> [CustomRule] {
+        var rules: [CustomRule] = []
+        var names: Set<String> = []
+        for table in try root.tables("rules") {
+            try table.rejectUnknownKeys(allowed: ["name", "kind", "regex", "json_after", "json_equals", "fields",
+                                                  "contains", "origin", "time", "time_format"])
+            let name = try table.string("name")
+            guard names.insert(name).inserted else { throw table.error("name", "'\(name)' names another rule too") }
+            let kind = RecordKind(try table.string("kind"))
+            let match: CustomRule.Match
+            switch (try table.optionalString("regex"), table.has("json_after") || table.has("json_equals")) {
+            case (let pattern?, false):
+                match = .regex(pattern)
+            case (nil, true):
+                var equals: [String: String] = [:]
+                if let conditions = try table.table("json_equals") {
+                    for key in conditions.keys { equals[key] = try conditions.string(key) }
+                }
+                match = .json(after: try table.optionalString("json_after"), equals: equals)
+            case (_?, true):
+                throw table.error("regex", "and json_after/json_equals are two ways to match: give one")
+            case (nil, false):
+                throw table.error("regex", "is missing: a rule matches by regex, or by json_after/json_equals")
+            }
+            var fields: [String: String] = [:]
+            guard let fieldTable = try table.table("fields") else { throw table.missing("fields") }
+            for key in fieldTable.keys { fields[key] = try fieldTable.string(key) }
+            let format = try table.choice("time_format", of: CustomRule.TimeFormat.allCases.map(\.rawValue), default: "rfc3339")
+            let contains = try table.optionalString("contains")
+            let origin = try table.optionalString("origin")
+            let time = try table.optionalString("time")
+            do throws(CustomRuleError) {
+                rules.append(try CustomRule(name: name, kind: kind, match: match, fields: fields, contains: contains,
+                                            origin: origin, time: time,
+                                            timeFormat: CustomRule.TimeFormat(rawValue: format) ?? .rfc3339))
+            } catch {
+                throw table.error(error.field ?? "name", error.message)
+            }
+        }
+        return rules
     }
 
     /// The system's host name, the default of `host`.

@@ -46,12 +46,14 @@ enum Measure {
         return best
     }
 
-    /// Runs a shell command to its end, output discarded, and returns its wall time (best of N).
-    static func command(_ command: String, repeats: Int = 3) throws -> Double {
+    /// Runs a shell command to its end and returns its wall time (best of N). Its output goes to
+    /// `output`, /dev/null by default (but GNU grep sees /dev/null and stops at its first match:
+    /// give grep a file).
+    static func command(_ command: String, output: String = "/dev/null", repeats: Int = 3) throws -> Double {
         try seconds(repeats: repeats) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            p.arguments = ["-c", command + " > /dev/null"]
+            p.arguments = ["-c", command + " > '\(output)'"]
             try p.run()
             p.waitUntilExit()
         }

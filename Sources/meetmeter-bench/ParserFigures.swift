@@ -1,50 +1,57 @@
 import Collector
 import Foundation
 import Logging
-import UsageRecords
 
-/// Issue 4: the BigBlueButton parser's lines per second against counting the newlines of the
-/// same bytes, in the same process.
+/// Issue 4: the BigBlueButton parser over a mixed day of logs (mostly lines that are not usage)
+/// against `grep -c analytics` on the same file in the page cache. Two figures: the agent's
+/// whole path (the file follower splitting lines, then the parser) and the parser alone over
+/// lines already in memory.
 enum ParserFigures {
-    static func akka(lines: Int) throws -> [String] {
-        // About one usage line in twenty, as on a real host: the rest must be rejected cheaply.
-        let users = max(1, lines / 40)
-        let text = SyntheticAkkaLog.meeting(users: users, noise: false)
-        var noisy: [LogLine] = []
-        noisy.reserveCapacity(lines)
-        var offset: UInt64 = 0
-        var usage = text.split(separator: "\n").makeIterator()
-        var n = 0
-        while noisy.count < lines {
-            let t: String
-            if n % 20 == 0, let u = usage.next() {
-                t = String(u)
-            } else {
-                t = "2023-10-31T16:52:38.093Z DEBUG o.b.core.running.MeetingActor - MeetingActor internal message \(n)"
-            }
-            noisy.append(LogLine(source: "bench", position: .file(fingerprint: 1, offset: offset), text: t))
-            offset += UInt64(t.utf8.count + 1)
-            n += 1
-        }
+    static func mixedDay(meetings: Int) async throws -> [String] {
+        let day = SyntheticBBBDay.make(meetings: meetings, seed: 7, noise: 10)
+        let dir = try BenchEnvironment.temporaryDirectory("parser")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/bbb-day.log"
+        try day.text.write(toFile: path, atomically: false, encoding: .utf8)
+        let grep = try Measure.command("grep -c analytics '\(path)'", output: dir + "/grep.out")
+
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
-        var made = 0
-        let ours = try Measure.seconds {
-            var p = LineProcessor(parser: try ParserChoice.make(software: "bbb"), host: "bench", source: "bench", logger: logger)
-            made = p.process(noisy).count
+        let made = LockedCount()
+        let agentPath = try await Measure.asyncSeconds {
+            let processor = LockedProcessor(LineProcessor(parser: try ParserChoice.make(software: "bbb"),
+                                                          host: "bench", source: "bench", logger: logger))
+            _ = try await FileFollowerBenchmark.run(paths: [path]) { lines in processor.process(lines) }
+            made.set(processor.records)
         }
-        var newlines = 0
-        let baseline = Measure.seconds {
-            newlines = 0
-            for line in noisy {
-                var s = line.text
-                s.withUTF8 { buffer in
-                    for byte in buffer where byte == 0x3A { newlines &+= 1 }
-                }
-                newlines += 1
-            }
+        let alone = try ParserBenchmark.parse(text: day.text, repeats: 3)
+        guard made.value == day.expected.count, alone.records == day.expected.count else {
+            throw BenchSkip("the parser made \(made.value) and \(alone.records) records where \(day.expected.count) were expected")
         }
-        return [Figure(what: "bbb parser, \(lines) lines (\(made) records)", ours: Double(lines) / ours,
-                       baseline: Double(lines) / baseline, baselineName: "one pass over every byte", unit: "lines/s").line]
+        let lines = Double(day.lineCount)
+        let usagePercent = Int((Double(day.expected.count) / lines * 100).rounded())
+        let what = "\(day.lineCount) lines, \(day.text.utf8.count / 1_000_000) MB, \(usagePercent)% usage"
+        return [
+            Figure(what: "bbb day read by the file follower and parsed (\(what))", ours: lines / agentPath,
+                   baseline: lines / grep, baselineName: "grep -c analytics", unit: "lines/s").line,
+            Figure(what: "bbb parser alone, lines already in memory (\(what))", ours: alone.linesPerSecond,
+                   baseline: lines / grep, baselineName: "grep -c analytics", unit: "lines/s").line,
+        ]
     }
+}
+
+/// The bench's counters, shared with the follower's delivery closure.
+private final class LockedCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func set(_ v: Int) { lock.withLock { count = v } }
+}
+
+private final class LockedProcessor: @unchecked Sendable {
+    private let lock = NSLock()
+    private var processor: LineProcessor
+    private(set) var records = 0
+    init(_ p: LineProcessor) { processor = p }
+    func process(_ lines: [LogLine]) { lock.withLock { records += processor.process(lines).count } }
 }

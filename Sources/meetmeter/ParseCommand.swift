@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collector
+import ConfigFiles
 import Logging
 import UsageRecords
 
@@ -13,8 +14,14 @@ struct ParseCommand: AsyncParsableCommand {
         abstract: "Print the usage records the agent would ship for the given logs.",
         discussion: "Records go to standard output, one a line; counts of lines read, records made and lines skipped (with reasons) go to standard error.")
 
-    @Option(help: "Which parser reads the lines: bbb, jitsi or auto (chosen line by line).")
+    @Option(help: "Which parser reads the lines: bbb, jitsi, auto (chosen line by line) or rules (the [[rules]] of --config alone).")
     var software = "auto"
+
+    @Option(help: "An agent.toml whose [[rules]] are tried on every line before the parser.")
+    var config: String?
+
+    @Option(help: "The year of syslog-style times, which have none (text copies of the journal). Default: the latest year that does not put a line in the future.")
+    var year: Int?
 
     @Option(help: "The host name the records carry (default: this system's).")
     var host: String?
@@ -32,6 +39,12 @@ struct ParseCommand: AsyncParsableCommand {
         guard AgentConfiguration.softwareChoices.contains(software) else {
             throw ValidationError("--software must be one of \(AgentConfiguration.softwareChoices.joined(separator: ", "))")
         }
+        if let year, !(1970...9999).contains(year) {
+            throw ValidationError("--year \(year) is not a year between 1970 and 9999")
+        }
+        if software == "rules" && config == nil {
+            throw ValidationError("--software rules reads by the [[rules]] of an agent.toml: give it with --config")
+        }
         if files.isEmpty && journalDir == nil {
             throw ValidationError("name log files (or - for standard input), or --journal-dir")
         }
@@ -45,8 +58,23 @@ struct ParseCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "meetmeter.parse")
         let hostName = host ?? AgentConfiguration.defaultHostName
-        let sink = ParseSink(processor: LineProcessor(parser: try ParserChoice.make(software: software), host: hostName,
-                                                      source: "parse", logger: logger))
+        var options = ParserOptions(syslogYear: year.map(Int64.init), syslogReference: year == nil ? Heartbeat.now() : nil)
+        if let config {
+            do {
+                options.rules = try AgentConfiguration.rules(in: ConfigDocument(path: config).root)
+            } catch {
+                printError("meetmeter: \(error)")
+                throw ExitCode(78)
+            }
+            if options.rules.isEmpty { printError("meetmeter: \(config) has no [[rules]] table") }
+        }
+        let parser: any LogParser
+        do {
+            parser = try ParserChoice.make(software: software, options: options)
+        } catch {
+            throw ValidationError("--software \(error)")
+        }
+        let sink = ParseSink(processor: LineProcessor(parser: parser, host: hostName, source: "parse", logger: logger))
         var failures = 0
         for file in files {
             if file == "-" {

@@ -152,6 +152,32 @@ struct ParserSupportTests {
         }
     }
 
+    @Test("A yearless syslog time takes the latest year not after the reference")
+    func yearFromReference() {
+        func place(_ text: String, _ reference: String) -> String? {
+            var t = text
+            let found = t.withUTF8 { LogTime.leading($0, zone: .utc, year: nil, reference: Timestamp(rfc3339: reference)) }
+            if case .time(let time) = found { return time.rfc3339 }
+            return nil
+        }
+        #expect(place("Jul 07 08:55:25 host bbb-rap[1]: x", "2026-11-23T00:00:00Z") == "2026-07-07T08:55:25.000000Z")
+        #expect(place("Dec 31 23:59:59 host bbb-rap[1]: x", "2027-01-01T00:10:00Z") == "2026-12-31T23:59:59.000000Z")
+        #expect(place("Jan 01 00:20:00 host bbb-rap[1]: x", "2026-12-31T23:50:00Z") == "2027-01-01T00:20:00.000000Z")
+        #expect(place("Feb 29 10:00:00 host bbb-rap[1]: x", "2025-03-01T00:00:00Z") == "2024-02-29T10:00:00.000000Z")
+    }
+
+    @Test("Zones as an operator writes them")
+    func configuredZones() {
+        #expect(LocalTimeZone(configured: "local") == .system)
+        #expect(LocalTimeZone(configured: "UTC") == .utc)
+        #expect(LocalTimeZone(configured: "+02:00") == .fixed(seconds: 7200))
+        #expect(LocalTimeZone(configured: "-0430") == .fixed(seconds: -16200))
+        #expect(LocalTimeZone(configured: "+05") == .fixed(seconds: 18000))
+        for bad in ["Europe/Berlin", "+2", "+02:0", "0200", "+25:00", "+02::00", ""] {
+            #expect(LocalTimeZone(configured: bad) == nil, "\(bad)")
+        }
+    }
+
     @Test("A fixed zone and the system zone turn local times into UTC")
     func zones() {
         let local = CivilDate(year: 2024, month: 6, day: 3).daysSinceEpoch * 86_400 + 13 * 3600

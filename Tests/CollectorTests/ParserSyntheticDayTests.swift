@@ -10,7 +10,7 @@ import UsageRecords
 struct ParserSyntheticDayTests {
     @Test("Every record of the day, in order, and every skip counted")
     func wholeDay() throws {
-        let day = SyntheticBBBDay.make(meetings: 2_000, seed: 7)
+        let day = SyntheticBBBDay.make(meetings: 2_000, seed: 7, noise: 3)
         #expect(day.users >= 20_000)
         var parser = try ParserChoice.make(software: "bbb", options: ParserFixtures.utc)
         var events: [ParsedEvent] = []

@@ -23,7 +23,9 @@ func elapsedSeconds(since start: ContinuousClock.Instant) -> Double {
 /// Reads files to their end through `FileFollower` (one-shot, no positions saved), handing the
 /// lines to a deliver step that only counts them.
 public enum FileFollowerBenchmark {
-    public static func run(paths: [String], maxLineBytes: Int = 1 << 20, batchLines: Int = 2048) async throws -> SourceBenchmarkResult {
+    /// `each` sees every batch of lines (a parser, for the parse rate); by default they are only counted.
+    public static func run(paths: [String], maxLineBytes: Int = 1 << 20, batchLines: Int = 2048,
+                           each: @escaping @Sendable ([LogLine]) -> Void = { _ in }) async throws -> SourceBenchmarkResult {
         var logger = Logger(label: "meetmeter.bench")
         logger.logLevel = .error
         let follower = FileFollower(configuration: .init(name: "bench", patterns: paths, follow: false,
@@ -31,7 +33,10 @@ public enum FileFollowerBenchmark {
                                     logger: logger)
         let counted = LockedBox(0)
         let start = ContinuousClock.now
-        try await follower.run { lines in counted.update { $0 += lines.count } }
+        try await follower.run { lines in
+            each(lines)
+            counted.update { $0 += lines.count }
+        }
         let seconds = elapsedSeconds(since: start)
         return SourceBenchmarkResult(lines: counted.value, bytes: follower.counts.bytes, seconds: seconds)
     }

@@ -12,7 +12,9 @@ public struct AutoParser: LogParser {
         jitsi = JitsiParser(options: options)
     }
 
-    private static let bigBlueButtonOrigins = ["bbb-", "run-prod.sh", "java"]
+    /// (`java`, bbb-web's identifier in current packaging, is not here: jicofo is Java too, so
+    /// such lines are told apart by their look.)
+    private static let bigBlueButtonOrigins = ["bbb-", "run-prod.sh"]
 
     public mutating func parse(_ line: LogLine) -> ParseOutcome {
         line.withBytes { b in

@@ -23,7 +23,24 @@ enum AkkaMessage: String, CaseIterable, Sendable {
     case voiceJoined = "UserJoinedVoiceConfToClientEvtMsg"
     case voiceLeft = "UserLeftVoiceConfToClientEvtMsg"
 
-    static let byName: [String: AkkaMessage] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+    /// Each message by its name, with the members its record is made from.
+    static let byName: [String: (message: AkkaMessage, paths: JSONPaths)] = Dictionary(uniqueKeysWithValues: table.map {
+        ($0.message.rawValue, ($0.message, $0.paths))
+    })
+
+    static let table: [(name: ByteNeedle, message: AkkaMessage, paths: JSONPaths)] = allCases.map {
+        (ByteNeedle($0.rawValue), $0, JSONPaths(slots: $0.fields.map { ($0.path, $0.rawValue) }))
+    }
+
+    /// The message named by the bytes `range` of `b`, found without making a string (most
+    /// analytics lines name a message of no interest, and are dismissed here).
+    static func named(_ b: LineBuffer, _ range: Range<Int>) -> (message: AkkaMessage, paths: JSONPaths)? {
+        let length = range.count
+        for entry in table where entry.name.count == length && b.has(entry.name, at: range.lowerBound) {
+            return (entry.message, entry.paths)
+        }
+        return nil
+    }
 }
 
 /// The members of an analytics envelope that any of the messages above needs; the reader
@@ -94,13 +111,10 @@ extension AkkaMessage {
         }
     }
 
-    static let paths: [AkkaMessage: JSONPaths] = Dictionary(uniqueKeysWithValues: allCases.map { message in
-        (message, JSONPaths(slots: message.fields.map { ($0.path, $0.rawValue) }))
-    })
 }
 
 extension PickedJSON {
-    subscript(field: AkkaField) -> JSONValue? { slots[field.rawValue] }
+    subscript(field: AkkaField) -> JSONValue? { self[field.rawValue] }
 }
 
 /// Turns one akka-apps analytics envelope into facts.
@@ -108,15 +122,14 @@ extension PickedJSON {
 /// The envelope is `{"envelope":{"name","routing","timestamp"},"core":{"header","body"}}`; its
 /// `timestamp` (epoch milliseconds, UTC) is the event's time.
 enum BBBAkkaAnalytics {
-    /// The members `message` needs, or (name not known yet) all that any message needs.
-    static func pick(_ b: LineBuffer, from start: Int, message: AkkaMessage?) -> JSONPick.Result {
-        let paths = message.flatMap { AkkaMessage.paths[$0] } ?? AkkaField.paths
-        return JSONPick.pick(b, from: start, paths: paths, slots: AkkaField.allCases.count)
+    /// The members `paths` names (a known message's), or all that any message needs.
+    static func pick(_ b: LineBuffer, from start: Int, paths: JSONPaths?) -> JSONPick.Result {
+        JSONPick.pick(b, from: start, paths: paths ?? AkkaField.paths)
     }
 
     static func message(of p: PickedJSON) -> AkkaMessage? {
         guard let name = text(p[.envelopeName]) ?? text(p[.headerName]) else { return nil }
-        return AkkaMessage.byName[name]
+        return AkkaMessage.byName[name]?.message
     }
 
     static func interpret(_ p: PickedJSON, message: AkkaMessage, lineTime: Timestamp?) -> ParseOutcome {

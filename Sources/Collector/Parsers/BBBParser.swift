@@ -23,9 +23,8 @@ public struct BBBParser: LogParser {
     private var recent = RecentLines()
 
     public init(options: ParserOptions = ParserOptions()) {
-        rap = BBBRapParser(zone: options.localTimeZone, year: options.syslogYear)
+        rap = BBBRapParser(zone: options.localTimeZone, year: options.syslogYear, reference: options.syslogReference)
     }
-
 
     public mutating func parse(_ line: LogLine) -> ParseOutcome {
         line.withBytes { b in parse(b, line: line) }
@@ -50,7 +49,11 @@ public struct BBBParser: LogParser {
             from = a + 9
         }
         if Self.mayBeRap(line.origin), BBBRapParser.mayMatch(b) {
-            return recent.check(rap.parse(b, line: line), line: line)
+            let outcome = rap.parse(b, line: line)
+            if case .events(let e) = outcome, !e.isEmpty, recent.isRepeat(line) {
+                return .skipped(SkipReason("duplicate", "the same line (\(e[0].payload.kind)) was read just before"))
+            }
+            return outcome
         }
         return .ignored
     }
@@ -65,25 +68,24 @@ public struct BBBParser: LogParser {
 
     private static let envelopeHead = ByteNeedle(#"{"envelope":{"name":""#)
 
-    /// The message name read straight from the bytes when the JSON starts the usual way, so that
-    /// the many analytics lines of no interest (chat, presentation, 3.0's connection-alive noise)
-    /// are dismissed without parsing.
-    private static func fastName(_ b: LineBuffer, json: Int) -> String? {
+    /// Where the message name is when the JSON starts the usual way, read straight from the bytes
+    /// so that the many analytics lines of no interest (chat, presentation, 3.0's connection-alive
+    /// noise) are dismissed without parsing.
+    private static func nameRange(_ b: LineBuffer, json: Int) -> Range<Int>? {
         guard b.has(envelopeHead, at: json) else { return nil }
         let start = json + envelopeHead.count
-        var i = start
-        while i < b.count, i - start < 80, b[i] != UInt8(ascii: "\"") { i += 1 }
-        guard i < b.count, b[i] == UInt8(ascii: "\"") else { return nil }
-        return b.string(start..<i)
+        guard let end = b.index(of: UInt8(ascii: "\""), from: start), end - start <= 80 else { return nil }
+        return start..<end
     }
 
     private mutating func akka(_ b: LineBuffer, marker: Int, json: Int, line: LogLine) -> ParseOutcome {
         var message: AkkaMessage?
-        if let name = Self.fastName(b, json: json) {
-            guard let known = AkkaMessage.byName[name] else { return .ignored }
-            message = known
+        var paths: JSONPaths?
+        if let name = Self.nameRange(b, json: json) {
+            guard let known = AkkaMessage.named(b, name) else { return .ignored }
+            (message, paths) = known
         }
-        switch BBBAkkaAnalytics.pick(b, from: json, message: message) {
+        switch BBBAkkaAnalytics.pick(b, from: json, paths: paths) {
         case .picked(let picked):
             // The line's own time only matters if the envelope has none.
             let lineTime = picked[.timestamp] == nil ? LogTime.lastZoned(b, before: marker) ?? line.time : nil
@@ -99,8 +101,17 @@ public struct BBBParser: LogParser {
 
     private mutating func finishAkka(_ picked: PickedJSON, message: AkkaMessage?, lineTime: Timestamp?, line: LogLine) -> ParseOutcome {
         guard let message = message ?? BBBAkkaAnalytics.message(of: picked) else { return .ignored }
-        let outcome = BBBAkkaAnalytics.interpret(picked, message: message, lineTime: lineTime)
-        return recent.check(keepNews(outcome, fromAkka: true), line: line)
+        return finish(BBBAkkaAnalytics.interpret(picked, message: message, lineTime: lineTime), fromAkka: true, line: line)
+    }
+
+    /// One route per fact, then the check for a repeated line.
+    private mutating func finish(_ outcome: ParseOutcome, fromAkka: Bool, line: LogLine) -> ParseOutcome {
+        guard case .events(let events) = outcome else { return outcome }
+        let kept = keepNews(events, fromAkka: fromAkka)
+        if !kept.isEmpty, recent.isRepeat(line) {
+            return .skipped(SkipReason("duplicate", "the same line (\(kept[0].payload.kind)) was read just before"))
+        }
+        return .events(kept)
     }
 
     // MARK: bbb-web
@@ -113,9 +124,7 @@ public struct BBBParser: LogParser {
         // presentation conversion) are dismissed unread.
         if let k = b.find(Self.logCodeKey, from: json) {
             let start = k + Self.logCodeKey.count
-            if let end = b.index(of: UInt8(ascii: "\""), from: start), end - start < 64,
-               !BBBWebAnalytics.codes.contains(b.string(start..<end))
-            {
+            if let end = b.index(of: UInt8(ascii: "\""), from: start), !BBBWebAnalytics.isBillable(b, start..<end) {
                 return .ignored
             }
         }
@@ -143,13 +152,12 @@ public struct BBBParser: LogParser {
         guard let time = lineTime else {
             return .skipped(SkipReason("no-timestamp", "a bbb-web analytics line without a readable logback time"))
         }
-        return recent.check(keepNews(BBBWebAnalytics.interpret(picked, time: time), fromAkka: false), line: line)
+        return finish(BBBWebAnalytics.interpret(picked, time: time), fromAkka: false, line: line)
     }
 
     // MARK: One route per fact
 
-    private mutating func keepNews(_ outcome: ParseOutcome, fromAkka: Bool) -> ParseOutcome {
-        guard case .events(let events) = outcome else { return outcome }
+    private mutating func keepNews(_ events: [ParsedEvent], fromAkka: Bool) -> [ParsedEvent] {
         var kept: [ParsedEvent] = []
         for event in events {
             guard let id = event.payload.meeting else {
@@ -173,7 +181,7 @@ public struct BBBParser: LogParser {
             }
             kept.append(event)
         }
-        return .events(kept)
+        return kept
     }
 
     // MARK: Lines cut in pieces
@@ -181,23 +189,20 @@ public struct BBBParser: LogParser {
     /// The outcome of `b` as the rest of a cut JSON line, or nil if it is a line of its own.
     private mutating func continuePending(_ b: LineBuffer, line: LogLine) -> ParseOutcome? {
         guard var p = pending else { return nil }
-        if p.isFreshLine(b, origin: line.origin) || b.find("analytics", anchor: 4) != nil {
-            pending = nil
-            return nil
-        }
+        // Taken out while it grows, so that appending does not copy what is already there.
+        pending = nil
+        if p.isFreshLine(b, origin: line.origin) || b.find("analytics", anchor: 4) != nil { return nil }
         p.bytes.append(contentsOf: b)
         p.lines += 1
         guard p.lines <= PendingJSON.maximumLines, p.bytes.count <= PendingJSON.maximumBytes else {
             // Already counted when its head was skipped; its pieces are let go quietly.
-            pending = nil
             return .ignored
         }
         let result = p.route == .akka
-            ? JSONPick.pick(p.bytes, paths: AkkaField.paths, slots: AkkaField.allCases.count)
-            : JSONPick.pick(p.bytes, paths: WebField.paths, slots: WebField.allCases.count)
+            ? JSONPick.pick(p.bytes, paths: AkkaField.paths)
+            : JSONPick.pick(p.bytes, paths: WebField.paths)
         switch result {
         case .picked(let picked):
-            pending = nil
             switch p.route {
             case .akka: return finishAkka(picked, message: nil, lineTime: picked[.timestamp] == nil ? p.lineTime : nil, line: line)
             case .web: return finishWeb(picked, lineTime: p.lineTime, line: line)
@@ -207,7 +212,6 @@ public struct BBBParser: LogParser {
             return .ignored
         case .invalid:
             // Not its continuation after all: read the line as itself.
-            pending = nil
             return nil
         }
     }

@@ -24,14 +24,16 @@ struct BBBRapParser: Sendable {
     private var lastProcessTook: (milliseconds: Int64, at: Timestamp)?
     let zone: LocalTimeZone
     let year: Int64?
+    let reference: Timestamp?
 
     /// Starts waiting for their end; past this the oldest are forgotten (a worker killed mid-step
     /// never logs its end).
     static let capacity = 10_000
 
-    init(zone: LocalTimeZone, year: Int64?) {
+    init(zone: LocalTimeZone, year: Int64?, reference: Timestamp? = nil) {
         self.zone = zone
         self.year = year
+        self.reference = reference
     }
 
     private static let worker = ByteNeedle("worker ")
@@ -57,10 +59,10 @@ struct BBBRapParser: Sendable {
     mutating func parse(_ b: LineBuffer, line: LogLine) -> ParseOutcome {
         if let w = b.find(Self.worker) {
             if w >= 8, b.has(Self.started, at: w - 8) {
-                return started(b, afterWorker: w + Self.worker.count, messageStart: w - 8, line: line)
+                return started(b, afterWorker: w + Self.worker.count, line: line)
             }
             if w >= 6, b.has(Self.ended, at: w - 6) {
-                return ended(b, afterWorker: w + Self.worker.count, messageStart: w - 6, line: line)
+                return ended(b, afterWorker: w + Self.worker.count, line: line)
             }
             if let r = b.find(Self.running, from: max(0, w - 24), to: w) {
                 return running(b, stepStart: r + Self.running.count, stepEnd: w - 1, after: w + Self.worker.count, line: line)
@@ -70,9 +72,9 @@ struct BBBRapParser: Sendable {
             var i = p + Self.processTook.count
             var ms: Int64 = 0
             let digitsStart = i
-            while i < b.count, isDigit(b[i]), ms < Int64.max / 10 { ms = ms * 10 + Int64(b[i] - 0x30); i += 1 }
+            while i < b.count, isASCIIDigit(b[i]), ms < Int64.max / 10 { ms = ms * 10 + Int64(b[i] - 0x30); i += 1 }
             guard i > digitsStart, b.has(ByteNeedle("ms"), at: i) else { return .ignored }
-            switch time(b, messageStart: p, line: line) {
+            switch time(b, line: line) {
             case .success(let t): lastProcessTook = (ms, t)
             case .failure(let reason): return .skipped(reason)
             }
@@ -83,10 +85,10 @@ struct BBBRapParser: Sendable {
 
     // MARK: The line shapes
 
-    private mutating func started(_ b: LineBuffer, afterWorker: Int, messageStart: Int, line: LogLine) -> ParseOutcome {
+    private mutating func started(_ b: LineBuffer, afterWorker: Int, line: LogLine) -> ParseOutcome {
         guard let (step, id, _) = stepAndID(b, from: afterWorker) else { return .ignored }
         let t: Timestamp
-        switch time(b, messageStart: messageStart, line: line) {
+        switch time(b, line: line) {
         case .success(let found): t = found
         case .failure(let reason): return .skipped(reason)
         }
@@ -115,7 +117,7 @@ struct BBBRapParser: Sendable {
         return .events([])
     }
 
-    private mutating func ended(_ b: LineBuffer, afterWorker: Int, messageStart: Int, line: LogLine) -> ParseOutcome {
+    private mutating func ended(_ b: LineBuffer, afterWorker: Int, line: LogLine) -> ParseOutcome {
         guard let (step, id, idEnd) = stepAndID(b, from: afterWorker) else { return .ignored }
         var extra: [String: JSONValue] = [:]
         if b.has(Self.withResult, at: idEnd) {
@@ -129,7 +131,7 @@ struct BBBRapParser: Sendable {
             return .skipped(SkipReason("unknown-shape", "an 'Ended worker' line without 'with result' or 'with worker halt'"))
         }
         let endTime: Timestamp
-        switch time(b, messageStart: messageStart, line: line) {
+        switch time(b, line: line) {
         case .success(let found): endTime = found
         case .failure(let reason): return .skipped(reason)
         }
@@ -175,12 +177,12 @@ struct BBBRapParser: Sendable {
 
     /// The step's time: the journal's for a journal entry (its message has none), else the time
     /// at the head of the text line.
-    private func time(_ b: LineBuffer, messageStart: Int, line: LogLine) -> Attempt<Timestamp> {
+    private func time(_ b: LineBuffer, line: LogLine) -> Attempt<Timestamp> {
         if let t = line.time { return .success(t) }
-        switch LogTime.leading(b, zone: zone, year: year) {
+        switch LogTime.leading(b, zone: zone, year: year, reference: reference) {
         case .time(let t): return .success(t)
         case .noYear:
-            return .failure(SkipReason("no-timestamp", "a syslog time without a year; read the journal itself, or give the year"))
+            return .failure(SkipReason("no-timestamp", "a syslog time without a year; read the journal itself, or give the year (meetmeter parse --year)"))
         case .none:
             return .failure(SkipReason("no-timestamp", "a bbb-rap line with no time of its own and none from its source"))
         }

@@ -10,7 +10,7 @@ enum WebField: Int, CaseIterable {
 }
 
 extension PickedJSON {
-    subscript(field: WebField) -> JSONValue? { slots[field.rawValue] }
+    subscript(field: WebField) -> JSONValue? { self[field.rawValue] }
 }
 
 /// Turns one bbb-web ` --analytics-- data={…}` object into facts (LOG-FORMATS.md §2.2).
@@ -22,8 +22,15 @@ enum BBBWebAnalytics {
     static let codes: Set<String> = ["meeting_started", "meeting_ended", "meeting_destroyed", "meeting_removed_from_running",
                                      "user_joined_message", "user_left_message"]
 
+    private static let codeNeedles = codes.map(ByteNeedle.init)
+
+    /// Whether the code at `range` of `b` is one of `codes`, without making a string.
+    static func isBillable(_ b: LineBuffer, _ range: Range<Int>) -> Bool {
+        codeNeedles.contains { $0.count == range.count && b.has($0, at: range.lowerBound) }
+    }
+
     static func pick(_ b: LineBuffer, from start: Int) -> JSONPick.Result {
-        JSONPick.pick(b, from: start, paths: WebField.paths, slots: WebField.allCases.count)
+        JSONPick.pick(b, from: start, paths: WebField.paths)
     }
 
     static func interpret(_ json: PickedJSON, time: Timestamp) -> ParseOutcome {

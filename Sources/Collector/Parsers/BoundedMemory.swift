@@ -1,3 +1,5 @@
+import UsageRecords
+
 /// A set that forgets its oldest members past a capacity. Parsers remember a little across lines
 /// (meetings already ended, meetings akka-apps speaks for); a host that runs for years must not
 /// make that memory grow without end.
@@ -54,24 +56,33 @@ struct MeetingKey: Hashable, Sendable {
 }
 
 /// The last few lines that made facts, to drop a line repeated word for word (issue #8824 shows
-/// akka-apps writing one twice). Comparing texts costs a length check in the common case.
+/// akka-apps writing one twice). A journal entry's text may well repeat (the recording worker's
+/// messages have no time in them), so its journal time must match too. Comparing texts costs a
+/// length check in the common case.
 struct RecentLines: Sendable {
-    private var texts: [String] = []
+    private var lines: [(text: String, time: Timestamp?)] = []
     private var next = 0
     static let size = 8
 
-    /// `.skipped(duplicate)` when `line` made facts and is the same text as one of the last few
-    /// lines that did; otherwise remembers it.
+    /// Whether `line` (which made facts) repeats one of the last few lines that did; remembers it
+    /// if not.
+    mutating func isRepeat(_ line: LogLine) -> Bool {
+        let length = line.text.utf8.count
+        for seen in lines where seen.text.utf8.count == length && seen.time == line.time && seen.text == line.text { return true }
+        if lines.count < Self.size {
+            lines.append((line.text, line.time))
+        } else {
+            lines[next] = (line.text, line.time)
+            next = (next + 1) % Self.size
+        }
+        return false
+    }
+
+    /// `.skipped(duplicate)` for a repeated line that made facts; the outcome otherwise.
     mutating func check(_ outcome: ParseOutcome, line: LogLine) -> ParseOutcome {
         guard case .events(let list) = outcome, !list.isEmpty else { return outcome }
-        if texts.contains(line.text) {
+        if isRepeat(line) {
             return .skipped(SkipReason("duplicate", "the same line (\(list[0].payload.kind)) was read just before"))
-        }
-        if texts.count < Self.size {
-            texts.append(line.text)
-        } else {
-            texts[next] = line.text
-            next = (next + 1) % Self.size
         }
         return outcome
     }

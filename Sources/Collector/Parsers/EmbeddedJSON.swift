@@ -58,7 +58,7 @@ struct PendingJSON: Sendable {
     func isFreshLine(_ b: LineBuffer, origin: String?) -> Bool {
         if origin != self.origin { return true }
         let start = b.skippingSpaces(from: 0)
-        if start + 10 < b.count, isDigit(b[start]), isDigit(b[start + 3]), b[start + 4] == 0x2D, b[start + 7] == 0x2D {
+        if start + 10 < b.count, isASCIIDigit(b[start]), isASCIIDigit(b[start + 3]), b[start + 4] == 0x2D, b[start + 7] == 0x2D {
             return true
         }
         if LogTime.syslog(b, at: start) != nil { return true }

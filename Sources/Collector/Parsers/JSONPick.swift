@@ -41,22 +41,23 @@ final class JSONPaths: Sendable {
     }
 }
 
-/// The wanted values of one JSON object, by slot.
+/// The wanted values of one JSON object, by slot. Only the values found are stored (a handful),
+/// so a line costs no array of every slot to make and to free.
 struct PickedJSON {
-    var slots: [JSONValue?]
+    private var found: [(slot: Int, value: JSONValue)] = []
 
-    subscript(slot: Int) -> JSONValue? { slots[slot] }
-
-    /// The same values taken from a tree already built.
-    init(tree: JSONValue, paths: [[String]]) {
-        slots = paths.map { path in
-            var v: JSONValue? = tree
-            for key in path { v = v?[key] }
-            return v
-        }
+    subscript(slot: Int) -> JSONValue? {
+        for entry in found where entry.slot == slot { return entry.value }
+        return nil
     }
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    mutating func set(_ slot: Int, _ value: JSONValue) -> Bool {
+        for entry in found where entry.slot == slot { return false }
+        found.append((slot, value))
+        return true
+    }
+
+    init() { found.reserveCapacity(12) }
 }
 
 /// Why picked JSON could not be read, and where (UsageRecords' JSONSyntaxError cannot be made here).
@@ -75,9 +76,9 @@ enum JSONPick {
         case invalid(JSONReadError)
     }
 
-    static func pick(_ b: LineBuffer, from start: Int, paths: JSONPaths, slots: Int) -> Result {
+    static func pick(_ b: LineBuffer, from start: Int, paths: JSONPaths) -> Result {
         var reader = Reader(b: b, i: start)
-        var picked = PickedJSON(count: slots)
+        var picked = PickedJSON()
         do throws(JSONReadError) {
             reader.whitespace()
             try reader.object(paths, into: &picked)
@@ -87,8 +88,8 @@ enum JSONPick {
         }
     }
 
-    static func pick(_ bytes: [UInt8], paths: JSONPaths, slots: Int) -> Result {
-        bytes.withUnsafeBufferPointer { pick($0, from: 0, paths: paths, slots: slots) }
+    static func pick(_ bytes: [UInt8], paths: JSONPaths) -> Result {
+        bytes.withUnsafeBufferPointer { pick($0, from: 0, paths: paths) }
     }
 
     private struct Reader {
@@ -146,11 +147,11 @@ enum JSONPick {
                 guard i < b.count else { throw ends("an object") }
                 let entry = paths.flatMap { match($0, keyStart, keyEnd) }
                 if let slot = entry?.slot {
-                    guard picked.slots[slot] == nil else { throw fail("a duplicate key") }
+                    let keyAt = i
                     if b[i] == UInt8(ascii: "\""), let plain = plainString() {
                         // Most values are strings without escapes; the line is valid UTF-8 already
                         // (sources replace bad bytes), so the text is taken as it stands.
-                        picked.slots[slot] = .string(plain)
+                        guard picked.set(slot, .string(plain)) else { i = keyAt; throw fail("a duplicate key") }
                         whitespace()
                         guard i < b.count else { throw ends("an object") }
                         if b[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -158,14 +159,16 @@ enum JSONPick {
                         throw fail("expected ',' or '}' in an object")
                     }
                     let rest = UnsafeBufferPointer(rebasing: b[i...])
+                    let value: JSONValue
+                    let used: Int
                     do throws(JSONSyntaxError) {
-                        let (value, used) = try JSONParser.parsePrefix(rest)
-                        picked.slots[slot] = value
-                        i += used
+                        (value, used) = try JSONParser.parsePrefix(rest)
                     } catch {
                         if error.offset >= rest.count || error.reason.hasPrefix("the text ends") { throw ends("a value") }
                         throw JSONReadError(offset: i - start + error.offset, reason: error.reason, truncated: false)
                     }
+                    guard picked.set(slot, value) else { throw fail("a duplicate key") }
+                    i += used
                 } else if let child = entry?.child, b[i] == UInt8(ascii: "{") {
                     try object(child, into: &picked)
                 } else {
@@ -241,12 +244,12 @@ enum JSONPick {
                 let word = i - s
                 guard i < b.count else { throw ends("a literal") }
                 guard word >= 4, word <= 5 else { throw fail("unexpected text where a value should be") }
-            } else if c == UInt8(ascii: "-") || isDigit(c) {
+            } else if c == UInt8(ascii: "-") || isASCIIDigit(c) {
                 // (Explicit comparisons: a range pattern here was not specialised and cost more
                 // than the rest of the line.)
                 while i < b.count {
                     let d = b[i]
-                    guard isDigit(d) || d == UInt8(ascii: "-") || d == UInt8(ascii: "+") || d == UInt8(ascii: ".")
+                    guard isASCIIDigit(d) || d == UInt8(ascii: "-") || d == UInt8(ascii: "+") || d == UInt8(ascii: ".")
                         || d == UInt8(ascii: "e") || d == UInt8(ascii: "E") else { break }
                     i += 1
                 }

@@ -42,37 +42,40 @@ public struct JitsiParser: LogParser {
         guard let j = b.find(Self.jicofo, to: 200), let head = JicofoLine(b, from: j + Self.jicofo.count) else {
             return .ignored
         }
-        let message = head.message
-        let fact = Self.recognise(b, message: message, oldStyle: head.oldStyle)
-        let room = head.room ?? fact.room
+        let fact = Self.recognise(b, message: head.message, oldStyle: head.oldStyle)
+        // Most jicofo lines say nothing billable and no conference waits for its meeting id: done
+        // before the context is read.
+        if fact.kind == .none, created.isEmpty { return .ignored }
+        let context = head.context(b)
+        let room = context.room ?? fact.room
         // A start waiting for its meeting id is let out by the room's first line that has one, or
         // by a fact about the room that has none.
         var events: [ParsedEvent] = []
-        if let room, let since = created[room], head.meetingID != nil || fact.kind != .none {
+        if let room, let since = created[room], context.meetingID != nil || fact.kind != .none {
             created[room] = nil
-            ended.remove(MeetingKey(head.meetingID ?? room))
-            events.append(Self.started(meeting: head.meetingID ?? room, room: room, at: since))
+            ended.remove(MeetingKey(context.meetingID ?? room))
+            events.append(Self.started(meeting: context.meetingID ?? room, room: room, at: since))
         }
         if fact.kind == .none { return events.isEmpty ? .ignored : recent.check(.events(events), line: line) }
 
         let time: Timestamp
         if let t = line.time {
             time = t // the journal's UTC beats a local time without a zone
-        } else if let c = head.time {
+        } else if let c = LogTime.civil(b, at: head.timeStart) {
             time = zone.instant(localSeconds: c.seconds, microseconds: c.microseconds)
         } else {
-            return .skipped(SkipReason("no-timestamp", "a jicofo line whose time does not read: \(excerpt(line.text))"))
+            return .skipped(SkipReason("no-timestamp", "a jicofo line whose time does not read: \(lineExcerpt(line.text))"))
         }
         guard let room else {
             return .skipped(SkipReason("missing-field", "a jicofo \(fact.kind) line names no room"))
         }
-        let meeting = head.meetingID ?? room
+        let meeting = context.meetingID ?? room
 
         switch fact.kind {
         case .none:
             break
         case .conferenceCreated:
-            if head.meetingID != nil || head.oldStyle {
+            if context.meetingID != nil || head.oldStyle {
                 ended.remove(MeetingKey(meeting)) // old jicofo names conferences by room, and rooms are reused
                 events.append(Self.started(meeting: meeting, room: room, at: time))
             } else {
@@ -222,31 +225,29 @@ public struct JitsiParser: LogParser {
     }
 }
 
-/// The fixed head of a jicofo line: time, level, thread, context and logger location, and where
-/// the message starts.
+/// The fixed head of a jicofo line: where its time, context and message are, and its style.
 struct JicofoLine {
-    var time: CivilTime?
-    var room: String?
-    var meetingID: String?
+    var timeStart: Int
+    /// `room=… meeting_id=…` between the brackets, when there is a context block.
+    var context: Range<Int>?
     /// `org.jitsi.….log() msg`: the formatter before 2021, which had no context block.
     var oldStyle = false
     var message: Int
 
     init?(_ b: LineBuffer, from start: Int) {
-        time = LogTime.civil(b, at: start)
-        var i = time?.end ?? start
-        // Level: `INFO:`, `WARNING:`, `SEVERE:`.
-        i = b.skippingSpaces(from: i)
-        while i < b.count, b[i] != 0x20 { i += 1 }
-        i = b.skippingSpaces(from: i)
+        timeStart = start
+        // Time and level: `2024-06-03 13:26:51.684 INFO:`.
+        var i = b.skippingSpaces(from: start)
+        for _ in 0..<3 {
+            while i < b.count, b[i] != 0x20 { i += 1 }
+            i = b.skippingSpaces(from: i)
+        }
         // Thread id: `[47]`.
         guard i < b.count, b[i] == UInt8(ascii: "["), let close = b.index(of: UInt8(ascii: "]"), from: i) else { return nil }
         i = b.skippingSpaces(from: close + 1)
         // Context: `[room=… meeting_id=…]`, `[confId=… …]`, `[xmpp_connection=client]`.
         if i < b.count, b[i] == UInt8(ascii: "["), let end = b.index(of: UInt8(ascii: "]"), from: i) {
-            let fields = KeyValues(b, from: i + 1, to: end)
-            room = fields["room"]
-            meetingID = fields["meeting_id"]
+            context = (i + 1)..<end
             i = b.skippingSpaces(from: end + 1)
         }
         // Logger location: `Class.method#308:` (new) or `org.jitsi.….log()` / `….method().402` (old).
@@ -255,12 +256,19 @@ struct JicofoLine {
         guard i > location else { return nil }
         if b[i - 1] == UInt8(ascii: ":") {
             oldStyle = false
-        } else if b.find(ByteNeedle("()"), from: location, to: i) != nil {
+        } else if b.find("()", anchor: 0, from: location, to: i) != nil {
             oldStyle = true
         } else {
             return nil
         }
         message = b.skippingSpaces(from: i)
+    }
+
+    /// The room and meeting id of the context block, read only when a line needs them.
+    func context(_ b: LineBuffer) -> (room: String?, meetingID: String?) {
+        guard let context else { return (nil, nil) }
+        let fields = KeyValues(b, from: context.lowerBound, to: context.upperBound)
+        return (fields["room"], fields["meeting_id"])
     }
 }
 

@@ -125,10 +125,10 @@ extension LogLine {
     }
 }
 
-@inline(__always) func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+@inline(__always) func isASCIIDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
 /// A few words of a line for a skip reason: enough to find it, never a megabyte.
-func excerpt(_ text: String, limit: Int = 80) -> String {
+func lineExcerpt(_ text: String, limit: Int = 80) -> String {
     text.utf8.count <= limit ? text : String(text.prefix(limit)) + "…"
 }
 

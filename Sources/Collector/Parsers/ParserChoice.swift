@@ -6,14 +6,21 @@ public struct ParserOptions: Sendable {
     public var rules: [CustomRule]
     /// The zone of times that logs print without an offset (jicofo, Ruby Logger, syslog text).
     public var localTimeZone: LocalTimeZone
-    /// The year of syslog-style times (`Jul 07 08:55:25`), which have none; nil skips such lines
-    /// when no journal time comes with them. Only copies of logs need it: the journal has times.
+    /// The year of syslog-style times (`Jul 07 08:55:25`), which have none. Only text copies of
+    /// the journal need it (the agent reads the journal, whose entries have exact times).
     public var syslogYear: Int64?
+    /// Without `syslogYear`: place a yearless time in the latest year that does not put it after
+    /// this moment (by more than a day), as syslog readers do; `meetmeter parse` may pass "now"
+    /// or the copy's modification time. Nil with no year: such lines are skipped (`no-timestamp`).
+    public var syslogReference: Timestamp?
 
-    public init(rules: [CustomRule] = [], localTimeZone: LocalTimeZone = .system, syslogYear: Int64? = nil) {
+    public init(rules: [CustomRule] = [], localTimeZone: LocalTimeZone = .system, syslogYear: Int64? = nil,
+                syslogReference: Timestamp? = nil)
+    {
         self.rules = rules
         self.localTimeZone = localTimeZone
         self.syslogYear = syslogYear
+        self.syslogReference = syslogReference
     }
 }
 

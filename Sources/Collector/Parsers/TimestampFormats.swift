@@ -15,6 +15,29 @@ public enum LocalTimeZone: Sendable, Hashable {
     /// The zone of this process (TZ, else /etc/localtime), daylight saving included.
     case system
 
+    /// The zone an operator writes: `local` (or `system`), `UTC` (or `Z`), or an offset such as
+    /// `+02:00`, `-0430`, `+05`. Nil for anything else (named zones other than UTC are left to
+    /// the system's TZ setting, which `local` follows).
+    public init?(configured text: String) {
+        switch text.lowercased() {
+        case "local", "system": self = .system
+        case "utc", "z", "+00:00", "-00:00": self = .utc
+        default:
+            let bytes = Array(text.utf8)
+            guard bytes.count >= 3, bytes[0] == UInt8(ascii: "+") || bytes[0] == UInt8(ascii: "-") else { return nil }
+            let digits = bytes.dropFirst().filter { $0 != UInt8(ascii: ":") }
+            guard digits.count == 2 || digits.count == 4, digits.allSatisfy(isASCIIDigit),
+                  bytes.dropFirst().filter({ $0 == UInt8(ascii: ":") }).count <= (digits.count == 4 ? 1 : 0)
+            else { return nil }
+            let values = digits.map { Int64($0 - 0x30) }
+            let hours = values[0] * 10 + values[1]
+            let minutes = values.count == 4 ? values[2] * 10 + values[3] : 0
+            guard hours <= 14, minutes < 60 else { return nil }
+            let seconds = (hours * 3600 + minutes * 60) * (bytes[0] == UInt8(ascii: "-") ? -1 : 1)
+            self = seconds == 0 ? .utc : .fixed(seconds: seconds)
+        }
+    }
+
     /// The UTC instant of a wall-clock time given as seconds since the epoch as if it were UTC.
     func instant(localSeconds: Int64, microseconds: Int64) -> Timestamp {
         let utc: Int64
@@ -60,7 +83,7 @@ enum LogTime {
             var v: Int64 = 0
             for k in 0..<width {
                 let c = b[i + k]
-                guard isDigit(c) else { return nil }
+                guard isASCIIDigit(c) else { return nil }
                 v = v * 10 + Int64(c - 0x30)
             }
             i += width
@@ -78,10 +101,10 @@ enum LogTime {
         guard (1...12).contains(month), day >= 1, day <= CivilDate.daysIn(month: month, year: year),
               hour < 24, minute < 60, second < 61 else { return nil }
         var micro: Int64 = 0
-        if i < b.count, b[i] == 0x2E || b[i] == 0x2C, i + 1 < b.count, isDigit(b[i + 1]) {
+        if i < b.count, b[i] == 0x2E || b[i] == 0x2C, i + 1 < b.count, isASCIIDigit(b[i + 1]) {
             i += 1
             var digits = 0
-            while i < b.count, isDigit(b[i]) {
+            while i < b.count, isASCIIDigit(b[i]) {
                 if digits < 6 { micro = micro * 10 + Int64(b[i] - 0x30) }
                 digits += 1
                 i += 1
@@ -103,12 +126,12 @@ enum LogTime {
         } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
             let negative = b[i] == UInt8(ascii: "-")
             i += 1
-            guard i + 2 <= b.count, isDigit(b[i]), isDigit(b[i + 1]) else { return nil }
+            guard i + 2 <= b.count, isASCIIDigit(b[i]), isASCIIDigit(b[i + 1]) else { return nil }
             let hours = Int64(b[i] - 0x30) * 10 + Int64(b[i + 1] - 0x30)
             i += 2
             if i < b.count, b[i] == 0x3A { i += 1 }
             var minutes: Int64 = 0
-            if i + 2 <= b.count, isDigit(b[i]), isDigit(b[i + 1]) {
+            if i + 2 <= b.count, isASCIIDigit(b[i]), isASCIIDigit(b[i + 1]) {
                 minutes = Int64(b[i] - 0x30) * 10 + Int64(b[i + 1] - 0x30)
                 i += 2
             }
@@ -126,7 +149,7 @@ enum LogTime {
     static func lastZoned(_ b: LineBuffer, before limit: Int) -> Timestamp? {
         var i = min(limit, b.count) - 20
         while i >= 0 {
-            if b[i + 4] == 0x2D, b[i + 7] == 0x2D, isDigit(b[i]), i == 0 || !isDigit(b[i - 1]),
+            if b[i + 4] == 0x2D, b[i + 7] == 0x2D, isASCIIDigit(b[i]), i == 0 || !isASCIIDigit(b[i - 1]),
                let found = zoned(b, at: i)
             {
                 return found.time
@@ -146,13 +169,13 @@ enum LogTime {
         }
         guard month > 0, b[start + 3] == 0x20 else { return nil }
         let d1 = b[start + 4], d2 = b[start + 5]
-        guard d1 == 0x20 || isDigit(d1), isDigit(d2) else { return nil }
+        guard d1 == 0x20 || isASCIIDigit(d1), isASCIIDigit(d2) else { return nil }
         let day = (d1 == 0x20 ? 0 : Int64(d1 - 0x30)) * 10 + Int64(d2 - 0x30)
         var i = start + 7
         guard b[start + 6] == 0x20 else { return nil }
         var parts: [Int64] = []
         for k in 0..<3 {
-            guard i + 2 <= b.count, isDigit(b[i]), isDigit(b[i + 1]) else { return nil }
+            guard i + 2 <= b.count, isASCIIDigit(b[i]), isASCIIDigit(b[i + 1]) else { return nil }
             parts.append(Int64(b[i] - 0x30) * 10 + Int64(b[i + 1] - 0x30))
             i += 2
             if k < 2 {
@@ -176,32 +199,43 @@ enum LogTime {
     /// syslog take: journalctl's `Mmm dd hh:mm:ss host ident[pid]:` (local, no year), rsyslog's
     /// RFC 3339 with zone, RFC 5424's `<pri>1 time …`, Ruby Logger's `X, [time #pid]` (local),
     /// and a bare `YYYY-MM-DD hh:mm:ss` (local).
-    static func leading(_ b: LineBuffer, zone: LocalTimeZone, year: Int64?) -> Leading {
+    static func leading(_ b: LineBuffer, zone: LocalTimeZone, year: Int64?, reference: Timestamp? = nil) -> Leading {
         var i = b.skippingSpaces(from: 0)
         guard i < b.count else { return .none }
         if b[i] == UInt8(ascii: "<") {
             // RFC 5424: <pri>version SP time
             var j = i + 1
-            while j < b.count, isDigit(b[j]) { j += 1 }
+            while j < b.count, isASCIIDigit(b[j]) { j += 1 }
             guard j < b.count, b[j] == UInt8(ascii: ">") else { return .none }
             j += 1
-            while j < b.count, isDigit(b[j]) { j += 1 }
+            while j < b.count, isASCIIDigit(b[j]) { j += 1 }
             i = b.skippingSpaces(from: j)
         }
         if i + 4 < b.count, b[i + 1] == UInt8(ascii: ","), b[i + 2] == 0x20, b[i + 3] == UInt8(ascii: "[") {
             i += 4 // Ruby Logger
         }
         guard i < b.count else { return .none }
-        if isDigit(b[i]) {
+        if isASCIIDigit(b[i]) {
             if let z = zoned(b, at: i) { return .time(z.time) }
             if let c = civil(b, at: i) { return .time(zone.instant(localSeconds: c.seconds, microseconds: c.microseconds)) }
             return .none
         }
         if let s = syslog(b, at: i) {
-            guard let year else { return .noYear }
-            guard s.day <= CivilDate.daysIn(month: s.month, year: year) else { return .none }
-            let days = CivilDate(year: year, month: s.month, day: s.day).daysSinceEpoch
-            return .time(zone.instant(localSeconds: days * 86_400 + s.secondOfDay, microseconds: 0))
+            func place(_ year: Int64) -> Timestamp? {
+                guard s.day <= CivilDate.daysIn(month: s.month, year: year) else { return nil }
+                let days = CivilDate(year: year, month: s.month, day: s.day).daysSinceEpoch
+                return zone.instant(localSeconds: days * 86_400 + s.secondOfDay, microseconds: 0)
+            }
+            if let year { return place(year).map(Leading.time) ?? .none }
+            guard let reference else { return .noYear }
+            // The latest year that does not put the line more than a day after the reference
+            // (what syslog readers do; a day covers zones and clocks a little ahead).
+            let latest = reference.adding(seconds: 86_400)
+            let y = reference.civilDate.year
+            for candidate in [y + 1, y, y - 1, y - 2, y - 3, y - 4] {
+                if let t = place(candidate), t <= latest { return .time(t) }
+            }
+            return .none
         }
         return .none
     }
