@@ -1,12 +1,33 @@
 #!/usr/bin/env bash
-# Installs the Debian packages meetmeter needs to build (and, with --test, to run its tests).
-# Runs apt-get only for what is missing, so a second run is quick and needs no network.
+# Installs the Debian packages meetmeter needs to build. Options add to that set:
+#
+#     ./scripts/install-deps.sh              # build: libsystemd-dev libsqlite3-dev pkg-config
+#     ./scripts/install-deps.sh --test       # and what the tests use for real (scripts/test.sh)
+#     ./scripts/install-deps.sh --package    # and what building and checking the .debs uses
+#                                            # (packaging/build-debs.sh, scripts/test-package.sh)
+#
+# Runs apt-get (non-interactive, with sudo when not root) only for what is missing, so a second
+# run is quick and needs no network.
 set -euo pipefail
 packages=(libsystemd-dev libsqlite3-dev pkg-config)
-if [[ "${1:-}" == "--test" ]]; then
-    # The tests use the real things: journald and journal-remote, logrotate, du.
-    packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc openssl)
-fi
+test=0
+for a in "$@"; do
+    case $a in
+        --test)
+            # The tests use the real things: journald and journal-remote, logrotate, du.
+            test=1
+            packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc openssl) ;;
+        --package)
+            # dpkg-buildpackage with debhelper; lintian; man-db (man -l) and mandoc (-Tlint) for the
+            # pages; debootstrap for the clean Debian tree the packages are installed into;
+            # systemd (systemd-analyze), util-linux (unshare, setpriv) and python3 (a notify
+            # socket) for running the daemons as systemd would.
+            packages+=(debhelper dpkg-dev fakeroot lintian man-db mandoc debootstrap systemd util-linux python3) ;;
+        *)
+            echo "usage: $0 [--test] [--package]" >&2
+            exit 64 ;;
+    esac
+done
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,9 +37,9 @@ if ((${#missing[@]})); then
     [[ $(id -u) -eq 0 ]] || sudo="sudo"
     echo "meetmeter: installing ${missing[*]}" >&2
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-if [[ "${1:-}" == "--test" && $(id -u) -eq 0 && ! -s /etc/machine-id ]]; then
+if ((test)) && [[ $(id -u) -eq 0 && ! -s /etc/machine-id ]]; then
     # journald needs a machine id to name its folder; a fresh container may have none.
     systemd-machine-id-setup >/dev/null 2>&1 || true
 fi
