@@ -162,32 +162,24 @@ public final class SQLiteRecordStore: RecordStore {
     /// The records whose source time is in `[from, to)` with the time each was received, ordered
     /// by time, then id: the lag of every record, and what arrived late for a closed period.
     public func storedRecords(from: Timestamp, to: Timestamp) async throws -> [StoredRecord] {
-        let rows: [(String, String, Int64)]
-        do {
-            rows = try await pool.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT id, line, received_us FROM records WHERE time_us >= ? AND time_us < ? ORDER BY time_us, id",
-                    arguments: [from.microseconds, to.microseconds]
-                ).map { ($0[0] as String, $0[1] as String, $0[2] as Int64) }
-            }
-        } catch {
-            throw StoreError(.failed, path: path, "cannot read records: \(Self.reason(error))")
-        }
-        return try rows.map { id, line, received in
-            StoredRecord(record: try decode(id: id, line: line), receivedAt: Timestamp(microseconds: received))
-        }
+        try await stored(sql: "SELECT id, line, received_us FROM records WHERE time_us >= ? AND time_us < ? ORDER BY time_us, id",
+                         from: from, to: to)
     }
 
     /// The records received in `[from, to)` by the aggregator's clock, whatever their source time,
     /// ordered by reception, then id: what arrived after a period was closed.
     public func storedRecords(receivedFrom from: Timestamp, to: Timestamp) async throws -> [StoredRecord] {
+        try await stored(sql: "SELECT id, line, received_us FROM records WHERE received_us >= ? AND received_us < ? ORDER BY received_us, id",
+                         from: from, to: to)
+    }
+
+    /// The rows `sql` (id, line, received_us; bound to `from` and `to`) selects, decoded.
+    private func stored(sql: String, from: Timestamp, to: Timestamp) async throws -> [StoredRecord] {
         let rows: [(String, String, Int64)]
         do {
             rows = try await pool.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT id, line, received_us FROM records WHERE received_us >= ? AND received_us < ? ORDER BY received_us, id",
-                    arguments: [from.microseconds, to.microseconds]
-                ).map { ($0[0] as String, $0[1] as String, $0[2] as Int64) }
+                try Row.fetchAll(db, sql: sql, arguments: [from.microseconds, to.microseconds])
+                    .map { ($0[0] as String, $0[1] as String, $0[2] as Int64) }
             }
         } catch {
             throw StoreError(.failed, path: path, "cannot read records: \(Self.reason(error))")
