@@ -20,9 +20,10 @@ for a in "$@"; do
         --package)
             # dpkg-buildpackage with debhelper; lintian; man-db (man -l) and mandoc (-Tlint) for the
             # pages; debootstrap for the clean Debian tree the packages are installed into;
-            # systemd (systemd-analyze), util-linux (unshare, setpriv) and python3 (a notify
-            # socket) for running the daemons as systemd would.
-            packages+=(debhelper dpkg-dev fakeroot lintian man-db mandoc debootstrap systemd util-linux python3) ;;
+            # systemd (systemd-analyze), util-linux (unshare, setpriv, nsenter) and python3 (a
+            # notify socket) for running the daemons as systemd would; systemd-container
+            # (systemd-nspawn) for booting that tree with systemd.
+            packages+=(debhelper dpkg-dev fakeroot lintian man-db mandoc debootstrap systemd util-linux python3 systemd-container) ;;
         *)
             echo "usage: $0 [--test] [--package]" >&2
             exit 64 ;;

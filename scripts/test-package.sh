@@ -19,11 +19,14 @@
 #  5. runs both daemons in the tree as their users in a network namespace of their own, with a
 #     notify socket and a watchdog as systemd gives them: READY=1, WATCHDOG=1, RELOADING=1 on
 #     SIGHUP (agent), STOPPING=1 and exit 0 on SIGTERM, state written under /var/lib;
+#  5b. boots a copy of the tree with systemd-nspawn: the units start at boot with their whole
+#     sandbox, the agent reloads (a broken configuration is refused and it keeps running), both
+#     stop with exit 0;
 #  6. purges both (and what apt installed for them) and checks that nothing is left in the tree
 #     but the two system users, which Debian leaves in place.
 #
 # Prints one line per check and "N passed, N failed"; exits 1 when a check failed. Needs root
-# (debootstrap, chroot, namespaces). --keep keeps the tree of this run in .build-deb/debootstrap/run.
+# (debootstrap, chroot, namespaces, systemd-nspawn). --keep keeps the tree of this run in .build-deb/debootstrap/run.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -88,6 +91,22 @@ in_tree() {
 }
 export ARCHIVES="$top/$work/archives"
 
+# What runs in the background (notify listeners, the booted container) is stopped on any exit.
+listeners=()
+boot_pid=
+stop_boot() {
+    [[ -n $boot_pid ]] || return 0
+    if kill -0 "$boot_pid" 2>/dev/null; then
+        # systemd-nspawn turns SIGTERM into a poweroff of the container.
+        kill -TERM "$boot_pid" 2>/dev/null || true
+        for _ in $(seq 1 30); do kill -0 "$boot_pid" 2>/dev/null || break; sleep 1; done
+        kill -KILL "$boot_pid" 2>/dev/null || true
+    fi
+    wait "$boot_pid" 2>/dev/null || true
+    boot_pid=
+}
+trap 'stop_listeners; stop_boot' EXIT
+
 # --- 1. build -----------------------------------------------------------------------------
 if ((build)); then
     ./packaging/build-debs.sh
@@ -98,15 +117,9 @@ shopt -u nullglob
 ((${#debs[@]} == 2)) || { say "want one meetmeter-agent and one meetmeter-aggregator .deb in packaging/out, found: ${debs[*]:-none}"; exit 1; }
 phase "build"
 
-missing_tools=()
-for p in debootstrap lintian mandoc; do
-    command -v "$p" >/dev/null || missing_tools+=("$p")
-done
-if ((${#missing_tools[@]})); then
-    say "installing ${missing_tools[*]} (scripts/install-deps.sh --package should have)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_tools[@]}" >/dev/null
-fi 2>/dev/null || true
+# The tools of the checks (lintian, man-db, mandoc, debootstrap, systemd-nspawn...), which
+# build-debs.sh installed already unless --no-build.
+./scripts/install-deps.sh --package
 
 rm -rf "$logs"
 mkdir -p "$logs" "$ARCHIVES/partial"
@@ -287,9 +300,7 @@ with open(log, "a", buffering=1) as f:
 ' "$1" "$2" &
     listeners+=($!)
 }
-listeners=()
 stop_listeners() { for p in "${listeners[@]}"; do kill "$p" 2>/dev/null || true; done; listeners=(); }
-trap stop_listeners EXIT
 for d in agent aggregator; do
     rm -f "$run/run/notify-$d.sock" "$logs/notify-$d.txt"; : >"$logs/notify-$d.txt"
     notify_listener "$run/run/notify-$d.sock" "$logs/notify-$d.txt"
@@ -349,6 +360,88 @@ state_written() {
 }
 check "state written under /var/lib (store, spool)" state_written
 phase "daemons"
+
+# --- 5b. the units under systemd ------------------------------------------------------------
+# A copy of the tree, packages installed, booted with systemd-nspawn (systemd as PID 1, a network
+# of its own): the units start at boot with their whole sandbox, the agent reloads (and refuses a
+# broken configuration without stopping), both stop with success. The copy is thrown away, so
+# what the boot writes (journal, timers) never reaches the purge check.
+boot=$work/boot
+if grep -q " $top/$boot[/ ]" /proc/self/mounts; then say "something is mounted under $boot; not touching it"; exit 1; fi
+rm -rf "$boot"
+cp -a "$run" "$boot"
+boot_init=
+in_boot() {
+    nsenter -t "$boot_init" -a /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+        SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 "$@"
+}
+booted() {
+    command -v systemd-nspawn >/dev/null || { echo "no systemd-nspawn (systemd-container)"; return 1; }
+    systemd-nspawn -q -D "$boot" --boot --register=no --keep-unit --private-network \
+        --machine=meetmeter-test </dev/null >"$logs/boot-console.txt" 2>&1 &
+    boot_pid=$!
+    for _ in $(seq 1 50); do
+        boot_init=$(pgrep -P "$boot_pid" | head -n 1) || true
+        [[ -n $boot_init ]] && break
+        sleep 0.2
+    done
+    [[ -n $boot_init ]] || { echo "the container did not start"; cat "$logs/boot-console.txt"; return 1; }
+    local state; state=$(timeout 90 nsenter -t "$boot_init" -a systemctl is-system-running --wait 2>&1) || true
+    echo "system: $state"
+    [[ $state == running || $state == degraded ]] || { tail -n 30 "$logs/boot-console.txt"; return 1; }
+    in_boot systemctl --no-pager --failed
+}
+check "systemd boots the tree (systemd-nspawn)" booted
+
+units_up() {
+    local rc=0
+    for u in meetmeter-aggregator meetmeter-agent; do
+        # Type=notify: active only once the daemon said READY=1.
+        for _ in $(seq 1 30); do in_boot systemctl -q is-active $u && break; sleep 1; done
+        in_boot systemctl --no-pager status $u || true
+        in_boot systemctl -q is-active $u || { echo "$u is not active"; rc=1; }
+        in_boot systemctl show -p NRestarts -p StatusText $u
+    done
+    return $rc
+}
+check "both units started at boot with their sandbox, READY=1 (active)" units_up
+
+reload_agent() {
+    local pid; pid=$(in_boot systemctl show -p MainPID --value meetmeter-agent)
+    in_boot systemctl reload meetmeter-agent || { echo "reload failed"; return 1; }
+    sleep 1
+    in_boot journalctl --no-pager -u meetmeter-agent | grep -q 'SIGHUP: reading the configuration again' \
+        || { echo "the agent never heard SIGHUP"; return 1; }
+    # A broken configuration: the reload fails on --check-config, the agent keeps running.
+    cp "$boot/etc/meetmeter/agent.toml" "$boot/etc/meetmeter/agent.toml.good"
+    printf '[aggregator]\naddress = 7800\n' >>"$boot/etc/meetmeter/agent.toml"
+    local rc=0
+    in_boot systemctl reload meetmeter-agent && { echo "a broken configuration was reloaded"; rc=1; }
+    mv "$boot/etc/meetmeter/agent.toml.good" "$boot/etc/meetmeter/agent.toml"
+    in_boot systemctl -q is-active meetmeter-agent || { echo "the agent stopped"; return 1; }
+    [[ $(in_boot systemctl show -p MainPID --value meetmeter-agent) == "$pid" ]] || { echo "the agent was restarted"; return 1; }
+    return $rc
+}
+check "systemctl reload of the agent: SIGHUP; a broken file refused, the agent still running" reload_agent
+
+units_stop() {
+    local rc=0
+    in_boot systemctl stop meetmeter-agent meetmeter-aggregator || rc=1
+    for u in meetmeter-agent meetmeter-aggregator; do
+        local r; r=$(in_boot systemctl show -p Result -p ExecMainCode -p ExecMainStatus $u | tr '\n' ' ')
+        echo "$u: $r"
+        # Exited (code 1) with status 0 on SIGTERM: not killed, not by seccomp, not by the watchdog.
+        [[ $r == *Result=success* && $r == *ExecMainCode=1* && $r == *ExecMainStatus=0* ]] || rc=1
+    done
+    in_boot journalctl --no-pager -b -u meetmeter-agent -u meetmeter-aggregator >"$logs/boot-journal.txt"
+    if grep -iE 'watchdog timeout|core-dump|code=killed|code=dumped|status=(31|SYS)' "$logs/boot-journal.txt"; then rc=1; fi
+    return $rc
+}
+check "systemctl stop of both: exit 0 (no seccomp kill, no watchdog)" units_stop
+stop_boot
+if grep -q " $top/$boot[/ ]" /proc/self/mounts; then say "something is mounted under $boot; left in place"
+else rm -rf "$boot"; fi
+phase "under systemd (nspawn)"
 
 # --- 6. upgrade, remove, purge ---------------------------------------------------------------
 # The same packages again, as an upgrade: the maintainer scripts run with their upgrade arguments.
