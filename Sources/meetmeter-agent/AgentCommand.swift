@@ -30,7 +30,7 @@ struct AgentCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try Daemon.loadConfiguration("meetmeter-agent") { try AgentConfiguration.load(path: config) }
         if daemon.checkConfig {
-            print("\(config): OK (host \(configuration.host), \(configuration.files.count) file source(s), journal \(configuration.journal == nil ? "off" : "on"), aggregator \(configuration.aggregatorHost):\(configuration.aggregatorPort))")
+            print("\(config): OK (host \(configuration.host), \(configuration.files.count) file source(s), journal \(configuration.journal == nil ? "off" : "on"), \(configuration.rules.count) rule(s), aggregator \(configuration.aggregatorHost):\(configuration.aggregatorPort))")
             return
         }
         DaemonLogging.bootstrap(identifier: "meetmeter-agent", level: daemon.logLevel)
