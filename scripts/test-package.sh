@@ -386,7 +386,13 @@ booted() {
         sleep 0.2
     done
     [[ -n $boot_init ]] || { echo "the container did not start"; cat "$logs/boot-console.txt"; return 1; }
-    local state; state=$(timeout 90 nsenter -t "$boot_init" -a systemctl is-system-running --wait 2>&1) || true
+    # The manager's bus comes up a moment after PID 1 starts: ask again until it answers.
+    local state=""
+    for _ in $(seq 1 90); do
+        state=$(timeout 90 nsenter -t "$boot_init" -a systemctl is-system-running --wait 2>&1) || true
+        [[ $state == *"Failed to connect to bus"* ]] || break
+        sleep 1
+    done
     echo "system: $state"
     [[ $state == running || $state == degraded ]] || { tail -n 30 "$logs/boot-console.txt"; return 1; }
     in_boot systemctl --no-pager --failed
@@ -409,9 +415,13 @@ check "both units started at boot with their sandbox, READY=1 (active)" units_up
 reload_agent() {
     local pid; pid=$(in_boot systemctl show -p MainPID --value meetmeter-agent)
     in_boot systemctl reload meetmeter-agent || { echo "reload failed"; return 1; }
-    sleep 1
-    in_boot journalctl --no-pager -u meetmeter-agent | grep -q 'SIGHUP: reading the configuration again' \
-        || { echo "the agent never heard SIGHUP"; return 1; }
+    # The journal has the agent's line once journald has taken it in: wait for it a while.
+    local heard=0
+    for _ in $(seq 1 30); do
+        if in_boot journalctl --no-pager -u meetmeter-agent | grep -q 'SIGHUP: reading the configuration again'; then heard=1; break; fi
+        sleep 1
+    done
+    ((heard)) || { in_boot journalctl --no-pager -u meetmeter-agent | tail -n 20; echo "the agent never heard SIGHUP"; return 1; }
     # A broken configuration: the reload fails on --check-config, the agent keeps running.
     cp "$boot/etc/meetmeter/agent.toml" "$boot/etc/meetmeter/agent.toml.good"
     printf '[aggregator]\naddress = 7800\n' >>"$boot/etc/meetmeter/agent.toml"
