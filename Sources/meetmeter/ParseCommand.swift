@@ -76,6 +76,11 @@ struct ParseCommand: AsyncParsableCommand {
         }
         let sink = ParseSink(processor: LineProcessor(parser: parser, host: hostName, source: "parse", logger: logger))
         var failures = 0
+        // Lines the parser's prefilter passed over in the follower: read, and counted as such.
+        var passedOver = 0
+        // A prefilter follows the parser's state through one file; one parser reading several
+        // files in turn would carry its state to the next one, so then every line reaches it.
+        let prefilter = files.count == 1 ? ParserChoice.prefilter(software: software, options: options) : nil
         for file in files {
             if file == "-" {
                 var stream = StreamLines(fd: 0, name: "-", maxLineBytes: maxLineBytes)
@@ -91,7 +96,8 @@ struct ParseCommand: AsyncParsableCommand {
             }
             let follower = FileFollower(
                 configuration: FileFollowerConfiguration(name: file, patterns: [file], follow: false, positions: nil,
-                                                         maxLineBytes: maxLineBytes),
+                                                         maxLineBytes: maxLineBytes,
+                                                         prefilter: prefilter),
                 logger: logger)
             do {
                 try await follower.run { lines in await sink.take(lines) }
@@ -99,6 +105,7 @@ struct ParseCommand: AsyncParsableCommand {
                 printError("meetmeter: \(file): \(error)")
                 failures += 1
             }
+            passedOver += follower.counts.passedOver
             if follower.counts.overlongLines > 0 {
                 printError("meetmeter: \(file): \(follower.counts.overlongLines) line(s) over \(maxLineBytes) bytes skipped")
             }
@@ -116,7 +123,7 @@ struct ParseCommand: AsyncParsableCommand {
             }
         }
         let c = await sink.finish()
-        var summary = "meetmeter: read \(c.lines) lines, made \(c.records) records, skipped \(c.skippedTotal) lines"
+        var summary = "meetmeter: read \(c.lines + passedOver) lines, made \(c.records) records, skipped \(c.skippedTotal) lines"
         for (reason, n) in c.skipped.sorted(by: { $0.key < $1.key }) {
             summary += "\n  \(reason): \(n) (for example \(c.examples[reason] ?? ""))"
         }

@@ -32,30 +32,65 @@ public struct BBBParser: LogParser {
 
     mutating func parse(_ b: LineBuffer, line: LogLine) -> ParseOutcome {
         if pending != nil, let outcome = continuePending(b, line: line) { return outcome }
-        // An envelope with no log prefix at all: what AnalyticsActor logs, as Redis carries it.
-        let first = b.skippingSpaces(from: 0)
-        if first < b.count, b[first] == UInt8(ascii: "{"), b.has(Self.envelopeHead, at: first) {
-            return akka(b, marker: first, json: first, line: line)
-        }
-        // `-- analytics -- ` (akka-apps) and `--analytics-- data=` (bbb-web), found by their 'y'.
-        var from = 0
-        while let a = b.find("analytics", anchor: 4, from: from) {
-            if b.has("-- ", at: a - 3), b.has(" -- ", at: a + 9) {
-                return akka(b, marker: a - 3, json: a + 13, line: line)
-            }
-            if b.has("--", at: a - 2), b.has("-- data=", at: a + 9) {
-                return web(b, marker: a - 2, json: a + 17, line: line)
-            }
-            from = a + 9
-        }
-        if Self.mayBeRap(line.origin), BBBRapParser.mayMatch(b) {
+        switch Self.route(b) {
+        case .akka(let marker, let json):
+            return akka(b, marker: marker, json: json, line: line)
+        case .web(let marker, let json):
+            return web(b, marker: marker, json: json, line: line)
+        case .rap where Self.mayBeRap(line.origin):
             let outcome = rap.parse(b, line: line)
             if case .events(let e) = outcome, !e.isEmpty, recent.isRepeat(line) {
                 return .skipped(SkipReason("duplicate", "the same line (\(e[0].payload.kind)) was read just before"))
             }
             return outcome
+        case .rap, .none:
+            return .ignored
         }
-        return .ignored
+    }
+
+    /// Which of BigBlueButton's lines `b` may be, by its bytes alone.
+    enum Route {
+        /// akka-apps analytics: where the marker starts (the line's time is before it) and the JSON.
+        case akka(marker: Int, json: Int)
+        /// bbb-web analytics.
+        case web(marker: Int, json: Int)
+        /// Maybe the recording worker.
+        case rap
+        case none
+    }
+
+    static func route(_ b: LineBuffer) -> Route {
+        // An envelope with no log prefix at all: what AnalyticsActor logs, as Redis carries it.
+        let first = b.skippingSpaces(from: 0)
+        if first < b.count, b[first] == UInt8(ascii: "{"), b.has(Self.envelopeHead, at: first) {
+            return .akka(marker: first, json: first)
+        }
+        // `-- analytics -- ` (akka-apps) and `--analytics-- data=` (bbb-web), found by their 'y'.
+        var from = 0
+        while let a = b.find("analytics", anchor: 4, from: from) {
+            if b.has("-- ", at: a - 3), b.has(" -- ", at: a + 9) {
+                return .akka(marker: a - 3, json: a + 13)
+            }
+            if b.has("--", at: a - 2), b.has("-- data=", at: a + 9) {
+                return .web(marker: a - 2, json: a + 17)
+            }
+            from = a + 9
+        }
+        return BBBRapParser.mayMatch(b) ? .rap : .none
+    }
+
+    /// Whether the parser dismisses a line of `route` unread, by its message name (akka-apps) or
+    /// log code (bbb-web) alone, whatever it has read before.
+    static func isDismissedUnread(_ b: LineBuffer, _ route: Route) -> Bool {
+        switch route {
+        case .akka(_, let json):
+            guard let name = nameRange(b, json: json) else { return false }
+            return AkkaMessage.named(b, name) == nil
+        case .web(_, let json):
+            return webCodeIsNotBillable(b, json: json)
+        case .rap, .none:
+            return false
+        }
     }
 
     /// The recording worker writes to the journal as `bbb-rap`; a file has no origin.
@@ -122,12 +157,7 @@ public struct BBBParser: LogParser {
     private mutating func web(_ b: LineBuffer, marker: Int, json: Int, line: LogLine) -> ParseOutcome {
         // Gson writes compactly, so the code is found as bytes and most lines (join_api, polling,
         // presentation conversion) are dismissed unread.
-        if let k = b.find(Self.logCodeKey, from: json) {
-            let start = k + Self.logCodeKey.count
-            if let end = b.index(of: UInt8(ascii: "\""), from: start), !BBBWebAnalytics.isBillable(b, start..<end) {
-                return .ignored
-            }
-        }
+        if Self.webCodeIsNotBillable(b, json: json) { return .ignored }
         // bbb-web's copy of a fact akka-apps gave: known by its meeting id before anything is read.
         if !akkaMeetings.isEmpty, let k = b.find(Self.meetingIdKey, from: json) {
             let start = k + Self.meetingIdKey.count
@@ -153,6 +183,13 @@ public struct BBBParser: LogParser {
             return .skipped(SkipReason("no-timestamp", "a bbb-web analytics line without a readable logback time"))
         }
         return finish(BBBWebAnalytics.interpret(picked, time: time), fromAkka: false, line: line)
+    }
+
+    private static func webCodeIsNotBillable(_ b: LineBuffer, json: Int) -> Bool {
+        guard let k = b.find(Self.logCodeKey, from: json) else { return false }
+        let start = k + Self.logCodeKey.count
+        guard let end = b.index(of: UInt8(ascii: "\""), from: start) else { return false }
+        return !BBBWebAnalytics.isBillable(b, start..<end)
     }
 
     // MARK: One route per fact

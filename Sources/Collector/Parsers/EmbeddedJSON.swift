@@ -56,7 +56,12 @@ struct PendingJSON: Sendable {
 
     /// Whether `b` is a log line of its own rather than the rest of the pending one.
     func isFreshLine(_ b: LineBuffer, origin: String?) -> Bool {
-        if origin != self.origin { return true }
+        origin != self.origin || Self.startsLogLine(b)
+    }
+
+    /// Whether `b` starts the way a log line of its own does (a date, a syslog time, a Ruby
+    /// Logger head, a logback level near its start).
+    static func startsLogLine(_ b: LineBuffer) -> Bool {
         let start = b.skippingSpaces(from: 0)
         if start + 10 < b.count, isASCIIDigit(b[start]), isASCIIDigit(b[start + 3]), b[start + 4] == 0x2D, b[start + 7] == 0x2D {
             return true

@@ -61,4 +61,14 @@ public enum ParserChoice {
         if options.rules.isEmpty, let builtIn { return builtIn }
         return RulesParser(rules: options.rules, fallback: builtIn, zone: options.localTimeZone)
     }
+
+    /// The prefilter of the parser `make` gives, for a file follower; nil where every line must
+    /// reach the parser (the operator's rules may match any line; jitsi and auto have none yet).
+    public static func prefilter(software: String, options: ParserOptions) -> (any LinePrefilter)? {
+        guard options.rules.isEmpty else { return nil }
+        switch software {
+        case "bbb": return BBBPrefilter()
+        default: return nil
+        }
+    }
 }

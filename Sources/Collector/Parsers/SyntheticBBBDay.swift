@@ -29,7 +29,7 @@ public struct SyntheticBBBDay: Sendable {
     }
 }
 
-private struct SplitMix64 {
+struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15

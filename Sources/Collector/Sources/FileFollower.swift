@@ -22,6 +22,9 @@ public struct FileFollowerConfiguration: Sendable {
     public var maxLineBytes: Int
     /// Lines per hand-over.
     public var batchLines: Int
+    /// The parser's look at each line's bytes (`ParserChoice.prefilter`): lines it passes over
+    /// are counted but never made into `LogLine`s. Nil hands over every line.
+    public var prefilter: (any LinePrefilter)?
     /// The slow poll behind inotify: files in folders inotify cannot watch, or moved elsewhere.
     public var pollInterval: Duration
     /// How long a rotated (renamed or deleted) file is kept open after it last grew, for a writer
@@ -29,9 +32,10 @@ public struct FileFollowerConfiguration: Sendable {
     public var rotatedGrace: Duration
 
     public init(name: String, patterns: [String], follow: Bool = true, positions: PositionStore? = nil,
-                maxLineBytes: Int = 1 << 20, batchLines: Int = 2048,
+                maxLineBytes: Int = 1 << 20, batchLines: Int = 2048, prefilter: (any LinePrefilter)? = nil,
                 pollInterval: Duration = .seconds(2), rotatedGrace: Duration = .seconds(5))
     {
+        self.prefilter = prefilter
         self.name = name
         self.patterns = patterns
         self.follow = follow
@@ -45,7 +49,10 @@ public struct FileFollowerConfiguration: Sendable {
 
 /// What a file follower has done, for logs, tests and `meetmeter parse`.
 public struct FileFollowerCounts: Sendable, Equatable {
+    /// Lines read, handed over or not.
     public var lines = 0
+    /// Of those, the lines the prefilter passed over.
+    public var passedOver = 0
     public var bytes: UInt64 = 0
     public var overlongLines = 0
     public var filesOpened = 0
@@ -199,12 +206,17 @@ struct FollowState {
     /// Paths that failed to open, reported once each.
     var unreadable: Set<String> = []
     var buffer: [UInt8]
+    private var prefilter: (any LinePrefilter)?
     private let overlongCounter: Counter
+    /// Lines passed over count as read, as the lines the parser ignores do (LineProcessor).
+    private let linesRead: Counter
 
     init(configuration: FileFollowerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
         self.buffer = [UInt8](repeating: 0, count: 1 << 18)
+        self.prefilter = configuration.prefilter
+        self.linesRead = Counter(label: "meetmeter_agent_lines_read_total", dimensions: [("source", configuration.name)])
         self.overlongCounter = Counter(label: "meetmeter_agent_overlong_lines_total", dimensions: [("source", configuration.name)])
         if let store = configuration.positions, let fields = try store.load(configuration.name) {
             for (key, value) in fields where key.hasPrefix("file.") {
@@ -419,7 +431,10 @@ struct FollowState {
         let fpValue = f.fingerprint!.value
         let name = configuration.name
         var bytesRead: UInt64 = 0
-        while lines.count < configuration.batchLines && f.scanned < size {
+        // Lines passed over count toward the batch too, so that positions move on regularly.
+        var scannedLines = 0
+        var passedOver = 0
+        while scannedLines < configuration.batchLines && f.scanned < size {
             let want = Int(min(UInt64(buffer.count), size - f.scanned))
             let n = buffer.withUnsafeMutableBytes { Glibc.pread(f.fd, $0.baseAddress!, want, off_t(f.scanned)) }
             if n < 0 {
@@ -431,7 +446,7 @@ struct FollowState {
             buffer.withUnsafeBytes { raw in
                 let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
                 var start = 0
-                while start < n && lines.count < configuration.batchLines {
+                while start < n && scannedLines < configuration.batchLines {
                     guard let hit = memchr(base + start, 0x0A, n - start) else {
                         // No newline in the rest: keep (up to the cap) and wait for more.
                         appendHead(f, UnsafeBufferPointer(start: base + start, count: n - start), cap: cap)
@@ -440,16 +455,22 @@ struct FollowState {
                     }
                     let nl = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
                     let piece = UnsafeBufferPointer(start: base + start, count: nl - start)
-                    let text: String
+                    scannedLines += 1
+                    let text: String?
                     if f.head.isEmpty && !f.overlong {
-                        text = Self.decode(piece.count > cap ? UnsafeBufferPointer(rebasing: piece[..<cap]) : piece)
+                        let kept = piece.count > cap ? UnsafeBufferPointer(rebasing: piece[..<cap]) : piece
+                        text = prefilter?.keeps(kept) == false ? nil : Self.decode(kept)
                         if piece.count > cap { noteOverlong(f, length: piece.count) }
                     } else {
                         appendHead(f, piece, cap: cap)
-                        text = f.head.withUnsafeBufferPointer { Self.decode($0) }
+                        text = f.head.withUnsafeBufferPointer { prefilter?.keeps($0) == false ? nil : Self.decode($0) }
                         if f.overlong { noteOverlong(f, length: Int(f.scanned + UInt64(nl) - f.lineStart)) }
                     }
-                    lines.append(LogLine(source: name, position: .file(fingerprint: fpValue, offset: f.lineStart), text: text))
+                    if let text {
+                        lines.append(LogLine(source: name, position: .file(fingerprint: fpValue, offset: f.lineStart), text: text))
+                    } else {
+                        passedOver += 1
+                    }
                     f.head.removeAll(keepingCapacity: true)
                     f.overlong = false
                     f.lineStart = f.scanned + UInt64(nl) + 1
@@ -460,8 +481,10 @@ struct FollowState {
             f.scanned += UInt64(consumed)
             bytesRead += UInt64(consumed)
         }
-        counts.lines += lines.count
+        counts.lines += scannedLines
+        counts.passedOver += passedOver
         counts.bytes += bytesRead
+        if passedOver > 0 { linesRead.increment(by: Int64(passedOver)) }
         return FileBatch(lines: lines, end: f.lineStart)
     }
 
@@ -471,7 +494,11 @@ struct FollowState {
         guard !configuration.follow, !f.sawEnd else { return nil }
         f.sawEnd = true
         guard f.scanned > f.lineStart, let fp = f.fingerprint else { return nil }
-        let text = f.head.withUnsafeBufferPointer { Self.decode($0) }
+        // Handed over in any case; the prefilter still follows it, as it follows every line.
+        let text = f.head.withUnsafeBufferPointer { bytes -> String in
+            _ = prefilter?.keeps(bytes)
+            return Self.decode(bytes)
+        }
         counts.lines += 1
         return FileBatch(lines: [LogLine(source: configuration.name, position: .file(fingerprint: fp.value, offset: f.lineStart), text: text)],
                          end: f.lineStart)

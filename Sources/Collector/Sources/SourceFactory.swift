@@ -16,7 +16,8 @@ public enum SourceFactory {
         for files in c.files {
             let follower = FileFollower(
                 configuration: FileFollowerConfiguration(name: files.paths.joined(separator: ","), patterns: files.paths,
-                                                         follow: follow, positions: store, maxLineBytes: c.maxLineBytes),
+                                                         follow: follow, positions: store, maxLineBytes: c.maxLineBytes,
+                                                         prefilter: ParserChoice.prefilter(software: files.software, options: c.parserOptions)),
                 logger: logger)
             made.append(Made(source: follower, software: files.software))
         }
