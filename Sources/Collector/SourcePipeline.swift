@@ -43,37 +43,47 @@ public struct LineProcessor: Sendable {
 
     public mutating func process(_ lines: [LogLine]) -> [UsageRecord] {
         var out: [UsageRecord] = []
-        for line in lines {
-            counts.lines += 1
-            switch parser.parse(line) {
-            case .ignored:
-                counts.ignored += 1
-            case .events(let events):
-                let records = maker.records(from: line, events: events)
-                counts.records += records.count
-                for r in records { RecordCounters.made(r.kind) }
-                out += records
-            case .skipped(let reason):
-                counts.skipped[reason.code, default: 0] += 1
-                if counts.examples[reason.code] == nil {
-                    counts.examples[reason.code] = "\(line.position): \(reason.detail)"
-                    // The first of each reason is worth a line in the log; the rest are counted.
-                    logger.notice("skipped a line that looks like usage", metadata: [
-                        "reason": "\(reason.code)", "detail": "\(reason.detail)", "position": "\(line.position)",
-                    ])
+        var madeByKind: [RecordKind: Int64] = [:]
+        // Through the buffer by index, so that each line is lent to the parser, not copied (a
+        // LogLine holds several strings: a copy is as many retains and releases).
+        lines.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices {
+                counts.lines += 1
+                switch parser.parse(buffer[i]) {
+                case .ignored:
+                    counts.ignored += 1
+                case .events(let events):
+                    let records = maker.records(from: buffer[i], events: events)
+                    counts.records += records.count
+                    for r in records { madeByKind[r.kind, default: 0] += 1 }
+                    out += records
+                case .skipped(let reason):
+                    noteSkipped(reason, at: buffer[i].position)
                 }
-                skippedCounters.increment(reason.code)
             }
         }
+        for (kind, n) in madeByKind { RecordCounters.made(kind, n) }
         linesRead.increment(by: Int64(lines.count))
         return out
+    }
+
+    private mutating func noteSkipped(_ reason: SkipReason, at position: SourcePosition) {
+        counts.skipped[reason.code, default: 0] += 1
+        if counts.examples[reason.code] == nil {
+            counts.examples[reason.code] = "\(position): \(reason.detail)"
+            // The first of each reason is worth a line in the log; the rest are counted.
+            logger.notice("skipped a line that looks like usage", metadata: [
+                "reason": "\(reason.code)", "detail": "\(reason.detail)", "position": "\(position)",
+            ])
+        }
+        skippedCounters.increment(reason.code)
     }
 }
 
 /// swift-metrics counters made once per label and dimension, not per line.
 enum RecordCounters {
-    static func made(_ kind: RecordKind) {
-        Counter(label: "meetmeter_agent_records_made_total", dimensions: [("kind", kind.rawValue)]).increment()
+    static func made(_ kind: RecordKind, _ count: Int64 = 1) {
+        Counter(label: "meetmeter_agent_records_made_total", dimensions: [("kind", kind.rawValue)]).increment(by: count)
     }
 }
 

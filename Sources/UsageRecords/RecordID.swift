@@ -62,14 +62,22 @@ public struct RecordID: RawRepresentable, Sendable, Hashable, Comparable, Custom
     }
 
     private static func safe(_ host: String) -> String {
-        String(String.UnicodeScalarView(host.unicodeScalars.map { c in
+        // A plain host name, the common case, is kept as it is: this runs for every record.
+        let utf8 = host.utf8
+        if utf8.count <= 64, utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }) { return host }
+        return String(String.UnicodeScalarView(host.unicodeScalars.map { c in
             (c.value > 0x20 && c.value < 0x7F && c != ":") ? c : "_"
         }).prefix(64))
     }
 
     static func hex16(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
+        String(unsafeUninitializedCapacity: 16) { out in
+            let digits: StaticString = "0123456789abcdef"
+            for i in 0..<16 {
+                out[i] = digits.utf8Start[Int((v >> UInt64(60 - 4 * i)) & 0xF)]
+            }
+            return 16
+        }
     }
 }
 

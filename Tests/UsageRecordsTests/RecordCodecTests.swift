@@ -172,6 +172,19 @@ import UsageRecords
     @Test func idsAreValid() {
         let id = RecordID.fileLine(host: "host with spaces:and:colons", fingerprint: 1, offset: 2)
         #expect(RecordID.problem(with: id.rawValue) == nil)
+        #expect(id.rawValue == "host_with_spaces_and_colons:f:0000000000000001:2:0")
+    }
+
+    /// The ids already stored must be made again byte for byte: a changed id is a doubled record.
+    @Test func fileLineIdsKeepTheirExactForm() {
+        #expect(RecordID.fileLine(host: "bbb-1.example.org", fingerprint: .max, offset: 0, index: 3).rawValue
+            == "bbb-1.example.org:f:ffffffffffffffff:0:3")
+        #expect(RecordID.fileLine(host: "h", fingerprint: 0x0123_4567_89AB_CDEF, offset: 42).rawValue
+            == "h:f:0123456789abcdef:42:0")
+        let long = String(repeating: "a", count: 70)
+        #expect(RecordID.fileLine(host: long, fingerprint: 0, offset: 1).rawValue
+            == String(repeating: "a", count: 64) + ":f:0000000000000000:1:0")
+        #expect(RecordID.fileLine(host: "hôte", fingerprint: 0, offset: 1).rawValue == "h_te:f:0000000000000000:1:0")
     }
 }
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import UsageRecords
 
 /// The members of a JSON object a parser wants, by path, each given a slot number.
@@ -184,13 +187,14 @@ enum JSONPick {
 
         func match(_ paths: JSONPaths, _ start: Int, _ end: Int) -> JSONPaths.Entry? {
             let length = end - start
-            for entry in paths.entries where entry.key.count == length {
-                var same = true
-                for k in 0..<length where b[start + k] != entry.key[k] {
-                    same = false
-                    break
+            // No wanted key is empty.
+            guard length > 0, let base = b.baseAddress else { return nil }
+            // By index and memcmp: this runs for every key of every usage line.
+            for j in paths.entries.indices where paths.entries[j].key.count == length {
+                let same = paths.entries[j].key.withUnsafeBufferPointer { key in
+                    key.baseAddress.map { memcmp(base + start, $0, length) == 0 } ?? false
                 }
-                if same { return entry }
+                if same { return paths.entries[j] }
             }
             return nil
         }

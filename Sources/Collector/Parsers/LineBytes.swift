@@ -120,6 +120,7 @@ extension LogLine {
     /// Runs `body` over the line's UTF-8 without copying it (native strings are contiguous).
     @inline(__always)
     func withBytes<R>(_ body: (LineBuffer) -> R) -> R {
+        if let r = text.utf8.withContiguousStorageIfAvailable(body) { return r }
         var text = self.text
         return text.withUTF8(body)
     }
