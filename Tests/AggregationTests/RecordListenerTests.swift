@@ -129,7 +129,8 @@ import UsageRecords
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for agent in 0..<16 {
                     group.addTask {
-                        try await LineClient.connect(port: port) { c in
+                        // 80 fsynced commits through one writer: slow when the disk is busy.
+                        try await LineClient.connect(port: port, limit: .seconds(180)) { c in
                             let host = "bbb\(agent)"
                             _ = try await c.hello(host: host)
                             for round in 0..<5 {

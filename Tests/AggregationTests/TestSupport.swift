@@ -85,7 +85,8 @@ struct LineClient {
     let channel: any NIOCore.Channel
     var pending: [UInt8] = []
 
-    static func connect<T>(port: Int, _ body: (inout LineClient) async throws -> T) async throws -> T {
+    /// `limit` bounds the whole connection, so that a hang becomes a failure.
+    static func connect<T>(port: Int, limit: TimeAmount = .seconds(20), _ body: (inout LineClient) async throws -> T) async throws -> T {
         let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .connect(host: "127.0.0.1", port: port) { channel in
@@ -94,8 +95,7 @@ struct LineClient {
                 }
             }
         let raw = connection.channel
-        // No test needs more than this; a hang becomes a failure.
-        let deadline = raw.eventLoop.scheduleTask(in: .seconds(20)) { raw.close(promise: nil) }
+        let deadline = raw.eventLoop.scheduleTask(in: limit) { raw.close(promise: nil) }
         defer { deadline.cancel() }
         return try await connection.executeThenClose { inbound, outbound in
             var client = LineClient(outbound: outbound, inbound: inbound.makeAsyncIterator(), channel: raw)

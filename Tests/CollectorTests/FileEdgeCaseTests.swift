@@ -162,7 +162,9 @@ import Glibc
         let sink = LineSink()
         let task = Task { try await f.run { await sink.add($0) } }
         #expect(await sourceEventually { await sink.count == 2 })
-        try await Task.sleep(for: .milliseconds(1200))   // let the one pending save happen
+        // Lines are handed over before their position is saved: wait for the save of the end (8).
+        #expect(await sourceEventually { (try? store.load("idle"))??.values.contains { $0.hasPrefix("8 ") } == true })
+        try await Task.sleep(for: .milliseconds(300))
         var st = stat()
         stat(store.path(for: "idle"), &st)
         let mtime = st.st_mtim

@@ -50,9 +50,12 @@ extension JournalSuites {
             let have = await sink.count
             #expect(reached, "round \(round): \(have) of \(target)")
             // Rotate, and vacuum every archived file (the reader has them mapped).
+            let archived: @Sendable () -> Int = { ((try? PosixFile.list(dir)) ?? []).filter { $0.contains("@") }.count }
+            let archivedPrior = archived()
             journald.rotate()
-            try await Task.sleep(for: .milliseconds(100))
-            let archivedBefore = try PosixFile.list(dir).filter { $0.contains("@") }.count
+            // journald rotates on its own time after the signal: wait for the new archived file.
+            _ = await sourceEventually(10) { archived() > archivedPrior }
+            let archivedBefore = archived()
             let vacuumed = try await offPool { sourceJournalctl("-D '\(dir)' --vacuum-files=1") }
             #expect(vacuumed == 0)
             let archivedAfter = try PosixFile.list(dir).filter { $0.contains("@") }.count

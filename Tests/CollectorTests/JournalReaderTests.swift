@@ -178,7 +178,9 @@ extension JournalSuites {
         let sink = LineSink()
         let task = Task { try await reader.run { await sink.add($0) } }
         #expect(await sourceEventually { await sink.count == 1 })
-        try await Task.sleep(for: .milliseconds(1200))
+        // The line is handed over before its position is saved: wait for the save of "b" itself.
+        #expect(await sourceEventually { (try? store.load("journal"))??["time"] == String(Self.t0 + 1) })
+        try await Task.sleep(for: .milliseconds(300))
         let saved = try store.load("journal")
         let wakeups = reader.counts.wakeups
         try await Task.sleep(for: .milliseconds(1500))

@@ -64,7 +64,9 @@ private final class TestClock: Sendable {
         }
     }
     func set(seconds: Int64) { offset.withLock { $0 = seconds } }
-    var now: Timestamp { Heartbeat.now().adding(seconds: offset.withLock { $0 }) }
+    /// Read under the lock too, so that a jump cannot fall between reading the real time and
+    /// reading the offset.
+    var now: Timestamp { offset.withLock { Heartbeat.now().adding(seconds: $0) } }
 }
 
 private func storagePayload(_ r: UsageRecord) -> StorageSample? {

@@ -66,8 +66,8 @@ import UsageRecords
             try Child(Paths.binary("meetmeter-agent"), ["--config", agentConfig], logTo: dir + "/agent-\(n).log")
         }
 
-        func drainAgent() throws {
-            let r = try run(Paths.binary("meetmeter-agent"), ["--config", agentConfig, "--drain"], timeout: 120)
+        func drainAgent() async throws {
+            let r = try await run(Paths.binary("meetmeter-agent"), ["--config", agentConfig, "--drain"], timeout: 120)
             guard r.status == 0 else { throw HarnessError("agent --drain failed: \(r.err)") }
         }
 
@@ -97,7 +97,7 @@ import UsageRecords
             agent.signal(SIGKILL)
             agent.stop()
         }
-        try setup.drainAgent()
+        try await setup.drainAgent()
         try await expectExactly(setup, users: users)
     }
 
@@ -116,7 +116,7 @@ import UsageRecords
         let aggregator = try await setup.startAggregator(99)
         defer { aggregator.stop() }
         agent.stop()
-        try setup.drainAgent()
+        try await setup.drainAgent()
         try await expectExactly(setup, users: users)
     }
 
@@ -131,7 +131,7 @@ import UsageRecords
         let aggregator = try await setup.startAggregator()
         defer { aggregator.stop() }
         agent.stop()
-        try setup.drainAgent()
+        try await setup.drainAgent()
         try await expectExactly(setup, users: users)
     }
 }

@@ -19,8 +19,8 @@ import UsageRecords
         ]
     }
 
-    func runDemo(dir: String, port: Int) throws -> (json: [String: Any], text: String) {
-        let result = try run("/bin/bash", [Paths.packageRoot + "/scripts/demo.sh"], environment: [
+    func runDemo(dir: String, port: Int) async throws -> (json: [String: Any], text: String) {
+        let result = try await run("/bin/bash", [Paths.packageRoot + "/scripts/demo.sh"], environment: [
             "MEETMETER_BIN": Paths.binaries, "MEETMETER_DEMO_DIR": dir,
             "MEETMETER_DEMO_PORT": String(port), "MEETMETER_DEMO_FORMAT": "json",
         ])
@@ -42,7 +42,7 @@ import UsageRecords
         var storeCounts: [Int] = []
         var reports: [String] = []
         for _ in 0..<2 {
-            let (report, text) = try runDemo(dir: dir, port: try freePort())
+            let (report, text) = try await runDemo(dir: dir, port: try freePort())
             let meetings = try #require(report["meetings"] as? [[String: Any]])
             #expect(meetings.count == 1)
             let m = try #require(meetings.first)
@@ -71,14 +71,14 @@ import UsageRecords
         // The same store re-rated under the shipped policy: the meeting (Tuesday 31 October 2023)
         // is in ISO week 44, whose Sunday is 5 November, so it bills in November, at the 0.10
         // minimum of a meeting that started.
-        let invoice = try run(Paths.binary("meetmeter"), [
+        let invoice = try await run(Paths.binary("meetmeter"), [
             "report", "--config", dir + "/aggregator.toml", "--period", "2023-11", "--rerate",
             "--policy", Paths.packageRoot + "/etc/meetmeter/billing.toml", "--format", "json",
         ])
         #expect(invoice.status == 0, "\(invoice.err)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(invoice.out.utf8)) as? [String: Any])
         #expect(json["total"] as? String == "0.10", "\(invoice.out)")
-        let october = try run(Paths.binary("meetmeter"), [
+        let october = try await run(Paths.binary("meetmeter"), [
             "report", "--config", dir + "/aggregator.toml", "--period", "2023-10", "--rerate",
             "--policy", Paths.packageRoot + "/etc/meetmeter/billing.toml", "--format", "json",
         ])
@@ -86,7 +86,7 @@ import UsageRecords
         #expect(octoberJSON["total"] as? String == "0.00", "\(october.out)")
         // As a statement, November 2023 closed long before these records were received (now):
         // usage that arrives after a period closed never edits its statement.
-        let statement = try run(Paths.binary("meetmeter"), [
+        let statement = try await run(Paths.binary("meetmeter"), [
             "report", "--config", dir + "/aggregator.toml", "--period", "2023-11",
             "--policy", Paths.packageRoot + "/etc/meetmeter/billing.toml", "--format", "json",
         ])

@@ -80,8 +80,22 @@ final class Child: @unchecked Sendable {
 }
 
 /// Runs a command to its end and returns its exit status, standard output and standard error.
+/// The wait happens on a thread of its own: tests run in parallel on a cooperative pool of one
+/// thread per core, and a child that runs for minutes must not hold one of them.
 @discardableResult
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> (status: Int32, out: String, err: String) {
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) async throws -> (status: Int32, out: String, err: String) {
+    try await onOwnThread { try runBlocking(executable, arguments, environment: environment, timeout: timeout) }
+}
+
+/// `body` on a new thread, off the cooperative pool (for blocking waits on processes and sockets).
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// `run` on the calling thread, for the few synchronous set-ups (making certificates).
+func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> (status: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

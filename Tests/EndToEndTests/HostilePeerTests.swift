@@ -21,8 +21,8 @@ import UsageRecords
             .replacingOccurrences(of: "address = \"127.0.0.1:\(setup.port)\"", with: "address = \"127.0.0.1:\(proxy.port)\"")
         try config.write(toFile: setup.agentConfig, atomically: true, encoding: .utf8)
 
-        let hostile = Task.detached { try HostileClient.attack(port: setup.port) }
-        let r = try run(Paths.binary("meetmeter-agent"), ["--config", setup.agentConfig, "--drain"], timeout: 300)
+        let hostile = Task { try await onOwnThread { try HostileClient.attack(port: setup.port) } }
+        let r = try await run(Paths.binary("meetmeter-agent"), ["--config", setup.agentConfig, "--drain"], timeout: 300)
         #expect(r.status == 0, "\(r.err)")
         let answers = try await hostile.value
 

@@ -17,36 +17,36 @@ import UsageRecords
         records.map { "\($0.kind) \($0.time.rfc3339) \($0.payload.meeting ?? "")" }
     }
 
-    @Test func aFileAndTheSameLinesOnStandardInputGiveTheSameFacts() throws {
-        let file = try run(Self.meetmeter, ["parse", "--host", "bbb1", Self.sample])
+    @Test func aFileAndTheSameLinesOnStandardInputGiveTheSameFacts() async throws {
+        let file = try await run(Self.meetmeter, ["parse", "--host", "bbb1", Self.sample])
         #expect(file.status == 0, "\(file.err)")
         let fromFile = try records(file.out)
         #expect(fromFile.count == 12)
         #expect(fromFile.allSatisfy { $0.host == "bbb1" })
         #expect(file.err.contains("read 28 lines, made 12 records, skipped 0 lines"), "\(file.err)")
 
-        let stdin = try run("/bin/sh", ["-c", "'\(Self.meetmeter)' parse --host bbb1 --software bbb - < '\(Self.sample)'"])
+        let stdin = try await run("/bin/sh", ["-c", "'\(Self.meetmeter)' parse --host bbb1 --software bbb - < '\(Self.sample)'"])
         #expect(stdin.status == 0, "\(stdin.err)")
         #expect(facts(try records(stdin.out)) == facts(fromFile))
         // Read again, the same file gives the same ids: the aggregator would keep them once.
-        #expect(try run(Self.meetmeter, ["parse", "--host", "bbb1", Self.sample]).out == file.out)
+        #expect(try await run(Self.meetmeter, ["parse", "--host", "bbb1", Self.sample]).out == file.out)
     }
 
-    @Test func aMissingFileIsAnErrorNamingIt() throws {
-        let r = try run(Self.meetmeter, ["parse", "/nonexistent/bbb.log"])
+    @Test func aMissingFileIsAnErrorNamingIt() async throws {
+        let r = try await run(Self.meetmeter, ["parse", "/nonexistent/bbb.log"])
         #expect(r.status == 1)
         #expect(r.err.contains("/nonexistent/bbb.log: No such file"), "\(r.err)")
     }
 
-    @Test func anUnknownSoftwareIsRefused() throws {
-        let r = try run(Self.meetmeter, ["parse", "--software", "zoom", Self.sample])
+    @Test func anUnknownSoftwareIsRefused() async throws {
+        let r = try await run(Self.meetmeter, ["parse", "--software", "zoom", Self.sample])
         #expect(r.status == 64)
         #expect(r.err.contains("--software"), "\(r.err)")
     }
 
     @Test(.enabled(if: access("/lib/systemd/systemd-journal-remote", X_OK) == 0,
                    "needs /lib/systemd/systemd-journal-remote (apt-get install systemd-journal-remote)"))
-    func aJournalFolderIsReadWithTheJournalsTimes() throws {
+    func aJournalFolderIsReadWithTheJournalsTimes() async throws {
         let dir = try Paths.temporaryDirectory("parse-journal")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // The sample's analytics lines as bbb-apps-akka's journal entries.
@@ -60,20 +60,20 @@ import UsageRecords
         }
         try export.write(toFile: dir + "/export.txt", atomically: true, encoding: .utf8)
         try FileManager.default.createDirectory(atPath: dir + "/j", withIntermediateDirectories: true)
-        let write = try run("/bin/sh", ["-c", "/lib/systemd/systemd-journal-remote --output='\(dir)/j/sample.journal' --split-mode=none - < '\(dir)/export.txt'"])
+        let write = try await run("/bin/sh", ["-c", "/lib/systemd/systemd-journal-remote --output='\(dir)/j/sample.journal' --split-mode=none - < '\(dir)/export.txt'"])
         #expect(write.status == 0, "\(write.err)")
 
-        let r = try run(Self.meetmeter, ["parse", "--host", "bbb1", "--software", "bbb", "--journal-dir", dir + "/j"])
+        let r = try await run(Self.meetmeter, ["parse", "--host", "bbb1", "--software", "bbb", "--journal-dir", dir + "/j"])
         #expect(r.status == 0, "\(r.err)")
         let fromJournal = try records(r.out)
-        let fromFile = try records(try run(Self.meetmeter, ["parse", "--host", "bbb1", Self.sample]).out)
+        let fromFile = try records(try await run(Self.meetmeter, ["parse", "--host", "bbb1", Self.sample]).out)
         #expect(fromJournal.map(\.kind) == fromFile.map(\.kind))
         // Each record knows its boot; envelope times win over the journal's.
         #expect(fromJournal.allSatisfy { $0.extra["boot"] == .string("0123456789abcdef0123456789abcdef") })
         #expect(fromJournal.map(\.time) == fromFile.map(\.time))
     }
 
-    @Test func theRulesOfAnAgentTomlMeterWhatNoParserReads() throws {
+    @Test func theRulesOfAnAgentTomlMeterWhatNoParserReads() async throws {
         let dir = try Paths.temporaryDirectory("parse-rules")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try #"""
@@ -96,7 +96,7 @@ import UsageRecords
             2026-11-22T10:16:00.000Z INFO html5 - whiteboard opened meeting=m-1 user=w_7
 
             """.write(toFile: dir + "/client.log", atomically: true, encoding: .utf8)
-        let r = try run(Self.meetmeter, ["parse", "--software", "rules", "--config", dir + "/agent.toml", dir + "/client.log"])
+        let r = try await run(Self.meetmeter, ["parse", "--software", "rules", "--config", dir + "/agent.toml", dir + "/client.log"])
         #expect(r.status == 0, "\(r.err)")
         let made = try records(r.out)
         #expect(made.map(\.kind) == [.activityStarted, .activityStarted])
@@ -105,7 +105,7 @@ import UsageRecords
         // A broken rule is named by file, line and key, with the configuration's exit status.
         try "[[rules]]\nname = \"r\"\nkind = \"activity.started\"\nregex = '(?<m>x'\nfields = { meeting = \"m\", activity = \"=x\" }\n"
             .write(toFile: dir + "/bad.toml", atomically: true, encoding: .utf8)
-        let bad = try run(Self.meetmeter, ["parse", "--config", dir + "/bad.toml", dir + "/client.log"])
+        let bad = try await run(Self.meetmeter, ["parse", "--config", dir + "/bad.toml", dir + "/client.log"])
         #expect(bad.status == 78)
         #expect(bad.err.contains("bad.toml"), "\(bad.err)")
         #expect(bad.err.contains("bad.toml:4:"), "\(bad.err)")

@@ -29,7 +29,7 @@ struct TLSTests {
                 issue bbb-tls 'DNS:bbb-tls'
                 issue other-host 'DNS:other-host'
                 """
-            let r = try run("/bin/sh", ["-c", script])
+            let r = try runBlocking("/bin/sh", ["-c", script])
             guard r.status == 0 else { throw HarnessError("openssl failed: \(r.err)") }
         }
     }
@@ -113,12 +113,12 @@ struct TLSTests {
         }
 
         let good = try setup.agentConfig("good", tls: "tls = true\nca_file = \"\(setup.dir)/ca.pem\"\nserver_name = \"localhost\"\ncertificate_file = \"\(setup.dir)/bbb-tls.pem\"\nkey_file = \"\(setup.dir)/bbb-tls.key\"")
-        let r = try run(Paths.binary("meetmeter-agent"), ["--config", good, "--drain"], timeout: 120)
+        let r = try await run(Paths.binary("meetmeter-agent"), ["--config", good, "--drain"], timeout: 120)
         #expect(r.status == 0, "\(r.err)")
         #expect(try await setup.storedCount() == 2 * 50 + 2)
     }
 
-    @Test func checkConfigNamesAnUnreadableCertificate() throws {
+    @Test func checkConfigNamesAnUnreadableCertificate() async throws {
         let dir = try Paths.temporaryDirectory("tls-config")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "not a certificate\n".write(toFile: dir + "/bad.pem", atomically: true, encoding: .utf8)
@@ -132,7 +132,7 @@ struct TLSTests {
             [store]
             path = "\(dir)/s.sqlite"
             """.write(toFile: dir + "/aggregator.toml", atomically: true, encoding: .utf8)
-        let r = try run(Paths.binary("meetmeter-aggregator"), ["--config", dir + "/aggregator.toml", "--check-config"])
+        let r = try await run(Paths.binary("meetmeter-aggregator"), ["--config", dir + "/aggregator.toml", "--check-config"])
         #expect(r.status == 78)
         #expect(r.err.contains("aggregator.toml:4"), "\(r.err)")
         #expect(r.err.contains("tls_certificate_file"), "\(r.err)")
