@@ -27,7 +27,38 @@ public struct RecordID: RawRepresentable, Sendable, Hashable, Comparable, Custom
     /// its inode or name, both of which are reused), `offset` is the line's first byte, and `index`
     /// tells apart several records made from one line.
     public static func fileLine(host: String, fingerprint: UInt64, offset: UInt64, index: Int = 0) -> RecordID {
-        RecordID(rawValue: "\(safe(host)):f:\(hex16(fingerprint)):\(offset):\(index)")
+        guard index >= 0 else { return RecordID(rawValue: "\(safe(host)):f:\(hex16(fingerprint)):\(offset):\(index)") }
+        // Written byte by byte into one buffer: this runs for every record a file gives, and
+        // string interpolation of three numbers cost more than parsing the line's JSON.
+        var name = safe(host)
+        return name.withUTF8 { h in
+            RecordID(rawValue: String(unsafeUninitializedCapacity: h.count + 3 + 16 + 1 + 20 + 1 + 20) { out in
+                var n = 0
+                for c in h { out[n] = c; n += 1 }
+                for c in ":f:".utf8 { out[n] = c; n += 1 }
+                let digits: StaticString = "0123456789abcdef"
+                for i in 0..<16 { out[n] = digits.utf8Start[Int((fingerprint >> UInt64(60 - 4 * i)) & 0xF)]; n += 1 }
+                out[n] = UInt8(ascii: ":"); n += 1
+                n = writeDecimal(offset, into: out, at: n)
+                out[n] = UInt8(ascii: ":"); n += 1
+                return writeDecimal(UInt64(index), into: out, at: n)
+            })
+        }
+    }
+
+    /// Writes `v` in decimal at `at`; returns the index after it.
+    private static func writeDecimal(_ v: UInt64, into out: UnsafeMutableBufferPointer<UInt8>, at: Int) -> Int {
+        var length = 1
+        var rest = v / 10
+        while rest > 0 { length += 1; rest /= 10 }
+        var v = v
+        var i = at + length - 1
+        repeat {
+            out[i] = UInt8(ascii: "0") + UInt8(v % 10)
+            v /= 10
+            i -= 1
+        } while v > 0
+        return at + length
     }
 
     /// A record made from a journal entry, named by the entry's sequence-number id and sequence

@@ -32,8 +32,14 @@ enum ParserFigures {
             }
             return seconds
         }
-        let prefiltered = try await agentPath(prefiltered: true)
-        let everyLine = try await agentPath(prefiltered: false)
+        // The best of three, as for the parser alone: this machine is shared and noisy.
+        func best(prefiltered: Bool) async throws -> Double {
+            var seconds = Double.infinity
+            for _ in 0..<3 { seconds = min(seconds, try await agentPath(prefiltered: prefiltered)) }
+            return seconds
+        }
+        let prefiltered = try await best(prefiltered: true)
+        let everyLine = try await best(prefiltered: false)
         let alone = try ParserBenchmark.parse(text: day.text, repeats: 3)
         guard alone.records == day.expected.count else {
             throw BenchSkip("the parser made \(alone.records) records where \(day.expected.count) were expected")

@@ -179,14 +179,17 @@ struct ParserPrefilterTests {
         var filtered = try ParserChoice.make(software: "bbb", options: ParserFixtures.utc)
         var prefilter = try #require(ParserChoice.prefilter(software: "bbb", options: ParserFixtures.utc))
         var passedOver = 0
+        var trail: [String] = []
         for (i, line) in ParserFixtures.lines(lines.joined(separator: "\n")).enumerated() {
             var text = line.text
             let kept = text.withUTF8 { prefilter.keeps($0) }
             if !kept { passedOver += 1 }
             let want = plain.parse(line)
             let got = kept ? filtered.parse(line) : .ignored
+            trail.append("\(i) \(kept ? "kept" : "over"): \(String(describing: want).prefix(60)) | \(line.text.prefix(100))")
+            if trail.count > 8 { trail.removeFirst() }
             if got != want {
-                let context = lines[max(0, i - 4)...i].enumerated().map { "\(i - min(i, 4) + $0): \($1.prefix(160))" }
+                let context = trail
                 Issue.record("seed \(seed), line \(i): \(kept ? "kept" : "passed over"), \(got) where the parser alone gives \(want)\n\(context.joined(separator: "\n"))")
                 return
             }

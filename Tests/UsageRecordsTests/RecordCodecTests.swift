@@ -185,6 +185,10 @@ import UsageRecords
         #expect(RecordID.fileLine(host: long, fingerprint: 0, offset: 1).rawValue
             == String(repeating: "a", count: 64) + ":f:0000000000000000:1:0")
         #expect(RecordID.fileLine(host: "hôte", fingerprint: 0, offset: 1).rawValue == "h_te:f:0000000000000000:1:0")
+        #expect(RecordID.fileLine(host: "h", fingerprint: 10, offset: .max, index: 1234).rawValue
+            == "h:f:000000000000000a:18446744073709551615:1234")
+        #expect(RecordID.fileLine(host: "h", fingerprint: 0, offset: 10, index: 10).rawValue == "h:f:0000000000000000:10:10")
+        #expect(RecordID.fileLine(host: "h", fingerprint: 0, offset: 9, index: -1).rawValue == "h:f:0000000000000000:9:-1")
     }
 }
 

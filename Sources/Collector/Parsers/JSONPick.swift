@@ -11,6 +11,8 @@ import UsageRecords
 final class JSONPaths: Sendable {
     struct Entry: Sendable {
         let key: [UInt8]
+        /// The key's first byte (0 for an empty key), compared before the rest.
+        let first: UInt8
         let slot: Int?
         let child: JSONPaths?
     }
@@ -39,7 +41,7 @@ final class JSONPaths: Sendable {
             let group = groups[key] ?? []
             let leaf = group.first { $0.0.isEmpty }?.1
             let deeper = group.filter { !$0.0.isEmpty }
-            return Entry(key: Array(key.utf8), slot: leaf, child: deeper.isEmpty ? nil : JSONPaths(deeper))
+            return Entry(key: Array(key.utf8), first: key.utf8.first ?? 0, slot: leaf, child: deeper.isEmpty ? nil : JSONPaths(deeper))
         }
     }
 }
@@ -148,8 +150,15 @@ enum JSONPick {
                 try expect(UInt8(ascii: ":"), "after a key")
                 whitespace()
                 guard i < b.count else { throw ends("an object") }
-                let entry = paths.flatMap { match($0, keyStart, keyEnd) }
-                if let slot = entry?.slot {
+                // The entry's parts are read in place: copying an Entry out retains its arrays,
+                // and this runs for every key of every usage line.
+                var slot: Int?
+                var child: JSONPaths?
+                if let paths, let j = match(paths, keyStart, keyEnd) {
+                    slot = paths.entries[j].slot
+                    if slot == nil { child = paths.entries[j].child }
+                }
+                if let slot {
                     let keyAt = i
                     if b[i] == UInt8(ascii: "\""), let plain = plainString() {
                         // Most values are strings without escapes; the line is valid UTF-8 already
@@ -172,7 +181,7 @@ enum JSONPick {
                     }
                     guard picked.set(slot, value) else { throw fail("a duplicate key") }
                     i += used
-                } else if let child = entry?.child, b[i] == UInt8(ascii: "{") {
+                } else if let child, b[i] == UInt8(ascii: "{") {
                     try object(child, into: &picked)
                 } else {
                     try skipValue()
@@ -185,16 +194,18 @@ enum JSONPick {
             }
         }
 
-        func match(_ paths: JSONPaths, _ start: Int, _ end: Int) -> JSONPaths.Entry? {
+        /// The index of the entry named by the key at `start..<end`.
+        func match(_ paths: JSONPaths, _ start: Int, _ end: Int) -> Int? {
             let length = end - start
             // No wanted key is empty.
             guard length > 0, let base = b.baseAddress else { return nil }
             // By index and memcmp: this runs for every key of every usage line.
-            for j in paths.entries.indices where paths.entries[j].key.count == length {
+            let first = base[start]
+            for j in paths.entries.indices where paths.entries[j].first == first && paths.entries[j].key.count == length {
                 let same = paths.entries[j].key.withUnsafeBufferPointer { key in
                     key.baseAddress.map { memcmp(base + start, $0, length) == 0 } ?? false
                 }
-                if same { return paths.entries[j] }
+                if same { return j }
             }
             return nil
         }

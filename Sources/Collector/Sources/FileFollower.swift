@@ -445,6 +445,12 @@ struct FollowState {
             var consumed = 0
             buffer.withUnsafeBytes { raw in
                 let base = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                // The file's state is kept in locals while lines are cut: each access to a class's
+                // stored property is checked for exclusivity at run time, and this runs per line.
+                let scannedBase = f.scanned
+                var lineStart = f.lineStart
+                // Only the first line of this read can continue bytes kept from the last one.
+                var continuing = !f.head.isEmpty || f.overlong
                 var start = 0
                 while start < n && scannedLines < configuration.batchLines {
                     guard let hit = memchr(base + start, 0x0A, n - start) else {
@@ -457,25 +463,33 @@ struct FollowState {
                     let piece = UnsafeBufferPointer(start: base + start, count: nl - start)
                     scannedLines += 1
                     let text: String?
-                    if f.head.isEmpty && !f.overlong {
+                    if !continuing {
                         let kept = piece.count > cap ? UnsafeBufferPointer(rebasing: piece[..<cap]) : piece
                         text = prefilter?.keeps(kept) == false ? nil : Self.decode(kept)
-                        if piece.count > cap { noteOverlong(f, length: piece.count) }
+                        if piece.count > cap {
+                            f.lineStart = lineStart
+                            noteOverlong(f, length: piece.count)
+                        }
                     } else {
                         appendHead(f, piece, cap: cap)
                         text = f.head.withUnsafeBufferPointer { prefilter?.keeps($0) == false ? nil : Self.decode($0) }
-                        if f.overlong { noteOverlong(f, length: Int(f.scanned + UInt64(nl) - f.lineStart)) }
+                        if f.overlong {
+                            f.lineStart = lineStart
+                            noteOverlong(f, length: Int(scannedBase + UInt64(nl) - lineStart))
+                        }
+                        f.head.removeAll(keepingCapacity: true)
+                        f.overlong = false
+                        continuing = false
                     }
                     if let text {
-                        lines.append(LogLine(source: name, position: .file(fingerprint: fpValue, offset: f.lineStart), text: text))
+                        lines.append(LogLine(source: name, position: .file(fingerprint: fpValue, offset: lineStart), text: text))
                     } else {
                         passedOver += 1
                     }
-                    f.head.removeAll(keepingCapacity: true)
-                    f.overlong = false
-                    f.lineStart = f.scanned + UInt64(nl) + 1
+                    lineStart = scannedBase + UInt64(nl) + 1
                     start = nl + 1
                 }
+                f.lineStart = lineStart
                 consumed = start
             }
             f.scanned += UInt64(consumed)
