@@ -44,22 +44,18 @@ public struct LineProcessor: Sendable {
     public mutating func process(_ lines: [LogLine]) -> [UsageRecord] {
         var out: [UsageRecord] = []
         var madeByKind: [RecordKind: Int64] = [:]
-        // Through the buffer by index, so that each line is lent to the parser, not copied (a
-        // LogLine holds several strings: a copy is as many retains and releases).
-        lines.withUnsafeBufferPointer { buffer in
-            for i in buffer.indices {
-                counts.lines += 1
-                switch parser.parse(buffer[i]) {
-                case .ignored:
-                    counts.ignored += 1
-                case .events(let events):
-                    let records = maker.records(from: buffer[i], events: events)
-                    counts.records += records.count
-                    for r in records { madeByKind[r.kind, default: 0] += 1 }
-                    out += records
-                case .skipped(let reason):
-                    noteSkipped(reason, at: buffer[i].position)
-                }
+        for line in lines {
+            counts.lines += 1
+            switch parser.parse(line) {
+            case .ignored:
+                counts.ignored += 1
+            case .events(let events):
+                let records = maker.records(from: line, events: events)
+                counts.records += records.count
+                for r in records { madeByKind[r.kind, default: 0] += 1 }
+                out += records
+            case .skipped(let reason):
+                noteSkipped(reason, at: line.position)
             }
         }
         for (kind, n) in madeByKind { RecordCounters.made(kind, n) }

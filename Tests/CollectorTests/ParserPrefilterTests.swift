@@ -170,8 +170,13 @@ struct ParserPrefilterTests {
         #expect(prefiltered.passedOver > 0)
     }
 
+    /// 24 seeds; `MEETMETER_PREFILTER_SEEDS=N` runs 1...N (a longer search after changing the
+    /// prefilter or the parser's joining of cut lines).
+    static let seeds: ClosedRange<UInt64> =
+        1...max(1, ProcessInfo.processInfo.environment["MEETMETER_PREFILTER_SEEDS"].flatMap { UInt64($0) } ?? 24)
+
     @Test("Line by line over random cuts: a line passed over is one the parser ignores, in the state it is in",
-          arguments: 1...24 as ClosedRange<UInt64>)
+          arguments: seeds)
     func lineByLine(seed: UInt64) throws {
         let day = SyntheticBBBDay.make(meetings: 12, seed: seed, noise: 3)
         let lines = Self.randomlyCut(day, seed: seed)

@@ -223,12 +223,18 @@ public struct BBBParser: LogParser {
 
     // MARK: Lines cut in pieces
 
+    /// Whether `b`, from the same origin, ends the wait for the rest of a cut JSON value and is
+    /// read as itself: a fresh log line, or an analytics line (BBBPrefilter follows this too).
+    static func endsPendingJSON(_ b: LineBuffer) -> Bool {
+        PendingJSON.startsLogLine(b) || b.find("analytics", anchor: 4) != nil
+    }
+
     /// The outcome of `b` as the rest of a cut JSON line, or nil if it is a line of its own.
     private mutating func continuePending(_ b: LineBuffer, line: LogLine) -> ParseOutcome? {
         guard var p = pending else { return nil }
         // Taken out while it grows, so that appending does not copy what is already there.
         pending = nil
-        if p.isFreshLine(b, origin: line.origin) || b.find("analytics", anchor: 4) != nil { return nil }
+        if line.origin != p.origin || Self.endsPendingJSON(b) { return nil }
         p.bytes.append(contentsOf: b)
         p.lines += 1
         guard p.lines <= PendingJSON.maximumLines, p.bytes.count <= PendingJSON.maximumBytes else {

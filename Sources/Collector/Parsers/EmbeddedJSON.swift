@@ -54,11 +54,6 @@ struct PendingJSON: Sendable {
     /// Levels as logback pads them: a line holding one near its start is a new log line.
     private static let levels = [" INFO  ", " DEBUG ", " WARN  ", " ERROR ", " TRACE "].map(ByteNeedle.init)
 
-    /// Whether `b` is a log line of its own rather than the rest of the pending one.
-    func isFreshLine(_ b: LineBuffer, origin: String?) -> Bool {
-        origin != self.origin || Self.startsLogLine(b)
-    }
-
     /// Whether `b` starts the way a log line of its own does (a date, a syslog time, a Ruby
     /// Logger head, a logback level near its start).
     static func startsLogLine(_ b: LineBuffer) -> Bool {

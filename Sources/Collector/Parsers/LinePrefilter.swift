@@ -28,8 +28,8 @@ struct BBBPrefilter: LinePrefilter {
 
     mutating func keeps(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard mayHoldCut else { return readAlone(b) }
-        // As BBBParser.continuePending (a file's lines all have the same origin).
-        if PendingJSON.startsLogLine(b) || b.find("analytics", anchor: 4) != nil {
+        // A file's lines all have the same origin.
+        if BBBParser.endsPendingJSON(b) {
             mayHoldCut = false
             _ = readAlone(b)
         }

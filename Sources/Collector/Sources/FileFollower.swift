@@ -466,17 +466,11 @@ struct FollowState {
                     if !continuing {
                         let kept = piece.count > cap ? UnsafeBufferPointer(rebasing: piece[..<cap]) : piece
                         text = prefilter?.keeps(kept) == false ? nil : Self.decode(kept)
-                        if piece.count > cap {
-                            f.lineStart = lineStart
-                            noteOverlong(f, length: piece.count)
-                        }
+                        if piece.count > cap { noteOverlong(f, at: lineStart, length: piece.count) }
                     } else {
                         appendHead(f, piece, cap: cap)
                         text = f.head.withUnsafeBufferPointer { prefilter?.keeps($0) == false ? nil : Self.decode($0) }
-                        if f.overlong {
-                            f.lineStart = lineStart
-                            noteOverlong(f, length: Int(scannedBase + UInt64(nl) - lineStart))
-                        }
+                        if f.overlong { noteOverlong(f, at: lineStart, length: Int(scannedBase + UInt64(nl) - lineStart)) }
                         f.head.removeAll(keepingCapacity: true)
                         f.overlong = false
                         continuing = false
@@ -528,11 +522,11 @@ struct FollowState {
         }
     }
 
-    private mutating func noteOverlong(_ f: TrackedFile, length: Int) {
+    private mutating func noteOverlong(_ f: TrackedFile, at offset: UInt64, length: Int) {
         counts.overlongLines += 1
         overlongCounter.increment()
         logger.warning("line longer than max_line_bytes: its start is kept, the rest skipped", metadata: [
-            "path": "\(f.path)", "offset": "\(f.lineStart)", "length": "\(length)", "max_line_bytes": "\(configuration.maxLineBytes)",
+            "path": "\(f.path)", "offset": "\(offset)", "length": "\(length)", "max_line_bytes": "\(configuration.maxLineBytes)",
         ])
     }
 
