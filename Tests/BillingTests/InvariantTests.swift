@@ -1,10 +1,11 @@
 import Testing
+import TestThreads
 import UsageRecords
 @testable import Billing
 
 /// Property tests: the order records arrive in and duplicates among them never change an invoice
 /// (DESIGN.md principles 1 to 3).
-@Suite struct InvariantTests {
+@Suite(.ownThreads) struct InvariantTests {
     static let records = SyntheticUsage.records(SyntheticUsage.Shape(hosts: 3, days: 7, firstDay: CivilDate(year: 2026, month: 11, day: 26)))
 
     static let everything = PolicyFixtures.parse("""

@@ -64,8 +64,9 @@ func sourceLogger(_ label: String = "test") -> Logger {
     return l
 }
 
-/// Waits until `condition` holds, checking every 20 ms, for at most `seconds`.
-func sourceEventually(_ seconds: Double = 10, _ condition: @Sendable () async -> Bool) async -> Bool {
+/// Waits until `condition` holds, checking every 20 ms, for at most `seconds`. The bound only
+/// matters when a test fails, so it is generous: every test runs at once on two cores.
+func sourceEventually(_ seconds: Double = 30, _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if await condition() { return true }

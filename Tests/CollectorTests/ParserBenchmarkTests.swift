@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestThreads
 @testable import Collector
 
 /// Prints the parse rate of a mixed BigBlueButton log (mostly lines that are not usage) beside
 /// baselines measured in the same process. Never fails on speed.
-@Suite("Parser benchmark")
+@Suite("Parser benchmark", .ownThreads)
 struct ParserBenchmarkTests {
     @Test("Parse rate against counting newlines and grep -c analytics")
     func parseRate() throws {

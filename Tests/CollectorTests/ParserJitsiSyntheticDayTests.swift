@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 import UsageRecords
 @testable import Collector
 
@@ -7,7 +8,7 @@ import UsageRecords
 /// participants interleaved as jicofo logs them (new formatter), with Jibri recordings, guests and
 /// many lines that are not usage. Every record the parser makes is checked against the list the
 /// generator writes beside the log.
-@Suite("Parser: a synthetic day of jicofo logs")
+@Suite("Parser: a synthetic day of jicofo logs", .ownThreads)
 struct ParserJitsiSyntheticDayTests {
     struct Day {
         var lines: [String] = []

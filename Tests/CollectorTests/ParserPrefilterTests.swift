@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestThreads
 import UsageRecords
 @testable import Collector
 
 /// The BigBlueButton prefilter (LinePrefilter.swift) lets the file follower pass over lines
 /// without making them `LogLine`s. Its contract is exact: the records, the skips and the lines
 /// counted are the same with it as without it, whatever the lines, cut JSON included.
-@Suite("Parser: the BigBlueButton prefilter changes nothing but speed")
+@Suite("Parser: the BigBlueButton prefilter changes nothing but speed", .ownThreads)
 struct ParserPrefilterTests {
     struct Run: Equatable {
         var records: [UsageRecord]

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestThreads
 import UsageRecords
 @testable import Collector
 
 /// A made-up day of a busy host (SyntheticBBBDay): thousands of meetings, tens of thousands of
 /// people, bbb-web's copies of akka-apps' facts, recordings, lines cut short, and mostly lines that
 /// are not usage. The parser must make exactly the records written out beside it.
-@Suite("Parser: a synthetic day of BigBlueButton logs")
+@Suite("Parser: a synthetic day of BigBlueButton logs", .ownThreads)
 struct ParserSyntheticDayTests {
     @Test("Every record of the day, in order, and every skip counted")
     func wholeDay() throws {
