@@ -85,8 +85,9 @@ struct LineClient {
     let channel: any NIOCore.Channel
     var pending: [UInt8] = []
 
-    /// `limit` bounds the whole connection, so that a hang becomes a failure.
-    static func connect<T>(port: Int, limit: TimeAmount = .seconds(20), _ body: (inout LineClient) async throws -> T) async throws -> T {
+    /// `limit` bounds the whole connection, so that a hang becomes a failure; it is generous
+    /// because every test runs at once on two cores.
+    static func connect<T>(port: Int, limit: TimeAmount = .seconds(60), _ body: (inout LineClient) async throws -> T) async throws -> T {
         let connection = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .connect(host: "127.0.0.1", port: port) { channel in

@@ -78,7 +78,7 @@ func sourceEventually(_ seconds: Double = 30, _ condition: @Sendable () async ->
 /// Runs a source in a task until `until` holds (or times out), then cancels it and waits for it
 /// to save and return. Returns whether the condition was met.
 @discardableResult
-func runSource(_ source: some LineSource, sink: LineSink, seconds: Double = 15,
+func runSource(_ source: some LineSource, sink: LineSink, seconds: Double = 30,
                until: @escaping @Sendable () async -> Bool) async throws -> Bool
 {
     let task = Task { try await source.run { batch in await sink.add(batch) } }

@@ -88,7 +88,7 @@ extension JournalSuites {
         // A clean restart with nothing new delivers nothing: the saved entry itself is skipped.
         let countBefore = await sink.count
         let last = reader()
-        try await runSource(last, sink: sink, seconds: 5) { await Set(sink.texts).count == total }
+        try await runSource(last, sink: sink) { await Set(sink.texts).count == total }
         try await Task.sleep(for: .milliseconds(300))
         let again = reader()
         let extraSink = LineSink()
