@@ -130,12 +130,13 @@ let package = Package(
 
         .testTarget(name: "UsageRecordsTests", dependencies: ["UsageRecords"]),
         .testTarget(name: "ConfigFilesTests", dependencies: ["ConfigFiles"]),
-        // A test trait shared by the test targets: heavy tests compute on threads of their own.
+        // Shared by the test targets: heavy tests compute, and blocking waits happen, on threads
+        // of their own instead of the cooperative pool.
         .target(name: "TestThreads", path: "Tests/TestThreads"),
         .testTarget(name: "CollectorTests", dependencies: ["Collector", "UsageRecords", "TestThreads"]),
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "UsageRecords"]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "UsageRecords", "ConfigFiles", "TestThreads"]),
         // Runs the built executables against each other over real TCP and a real SQLite file.
-        .testTarget(name: "EndToEndTests", dependencies: ["UsageRecords", "Collector", "Aggregation", "Billing", "Observability"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["UsageRecords", "Collector", "Aggregation", "Billing", "Observability", "TestThreads"]),
     ]
 )

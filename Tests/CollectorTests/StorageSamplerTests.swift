@@ -185,12 +185,12 @@ private func storagePayload(_ r: UsageRecord) -> StorageSample? {
                                      spool: spool, logger: storageLogger(), clock: { clock.now })
         let started = sampler.slot(containing: clock.now)
         let task = Task { try await sampler.run() }
-        #expect(await storageEventually { await spool.pendingRecords >= 4 })
+        #expect(await sourceEventually(90) { await spool.pendingRecords >= 4 })
         let beforeJump = sampler.slot(containing: clock.jump(seconds: 3600))
         // Waiting for a count is not enough: the clock runs in real time, so a slot begun just
         // before the jump can add its samples after it. Wait for a sample of after the jump.
         let afterJump = beforeJump.adding(seconds: 3600)
-        #expect(await storageEventually {
+        #expect(await sourceEventually(90) {
             let entries = (try? await spool.entries(after: nil, limit: 1000)) ?? []
             return entries.contains { entry in (try? RecordCodec.decode(entry.line)).map { $0.time >= afterJump } ?? false }
         })
@@ -318,15 +318,6 @@ private func storagePayload(_ r: UsageRecord) -> StorageSample? {
         }
         #expect(FilesystemUsage.measure("/nonexistent/path") == nil)
     }
-}
-
-private func storageEventually(_ seconds: Double = 90, _ condition: @Sendable () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return await condition()
 }
 
 extension String {

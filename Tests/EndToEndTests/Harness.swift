@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestThreads
 
 /// Finds the package's folders and the executables `swift build --build-tests` made.
 enum Paths {
@@ -80,18 +81,11 @@ final class Child: @unchecked Sendable {
 }
 
 /// Runs a command to its end and returns its exit status, standard output and standard error.
-/// The wait happens on a thread of its own: tests run in parallel on a cooperative pool of one
-/// thread per core, and a child that runs for minutes must not hold one of them.
+/// The wait happens on a thread of its own (`onOwnThread`): a child that runs for minutes must
+/// not hold a thread of the cooperative pool.
 @discardableResult
 func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) async throws -> (status: Int32, out: String, err: String) {
     try await onOwnThread { try runBlocking(executable, arguments, environment: environment, timeout: timeout) }
-}
-
-/// `body` on a new thread, off the cooperative pool (for blocking waits on processes and sockets).
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
 }
 
 /// `run` on the calling thread, for the few synchronous set-ups (making certificates).

@@ -2,6 +2,7 @@ import Aggregation
 import Collector
 import Foundation
 import Testing
+import TestThreads
 import UsageRecords
 
 /// Issue 5: connections cut mid-batch again and again, while a hostile client sends garbage,

@@ -21,7 +21,7 @@ public struct OwnThreads: TestTrait, SuiteTrait, TestScoping {
     }
 
     public func provideScope(for test: Test, testCase: Test.Case?,
-                      performing function: @Sendable () async throws -> Void) async throws {
+                             performing function: @Sendable () async throws -> Void) async throws {
         try await withTaskExecutorPreference(ThreadsExecutor.shared) { try await function() }
     }
 }
@@ -31,22 +31,30 @@ extension Trait where Self == OwnThreads {
     public static var ownThreads: Self { OwnThreads() }
 }
 
+/// `body` on a new thread, off the cooperative pool: for blocking waits on processes and sockets,
+/// which would otherwise hold one of the pool's threads for as long as they wait.
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
 /// A task executor of a few plain threads taking jobs from one queue. (Its threads inherit the
 /// name of the thread that first asks for it: in `perf`, look for thread ids, not names.)
-public final class ThreadsExecutor: TaskExecutor, @unchecked Sendable {
-    public static let shared = ThreadsExecutor(threads: 2)
+final class ThreadsExecutor: TaskExecutor, @unchecked Sendable {
+    static let shared = ThreadsExecutor(threads: 2)
 
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
 
-    init(threads: Int) {
+    private init(threads: Int) {
         for _ in 0..<threads {
             Thread { self.work() }.start()
         }
     }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)
