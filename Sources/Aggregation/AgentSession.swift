@@ -32,17 +32,33 @@ struct AgentSession {
 
         /// One acknowledgement a line, given the store's statuses for `records` in order.
         func acks(statuses: [WireProtocol.Status]) -> [WireProtocol.Ack] {
-            precondition(statuses.count == records.count, "one status a record")
-            var next = statuses.makeIterator()
+            acks(outcomes: statuses.map { $0 == .stored ? .stored : .duplicate })
+        }
+
+        /// One acknowledgement a line, given the store's outcomes for `records` in order. A
+        /// conflict is answered `duplicate` (agents of every version settle it; sending it again
+        /// changes nothing) with the code `conflict` and an error saying what happened.
+        func acks(outcomes: [StoreOutcome]) -> [WireProtocol.Ack] {
+            precondition(outcomes.count == records.count, "one outcome a record")
+            var next = outcomes.makeIterator()
             return lines.map { line in
                 switch line {
                 case .record(let n, let record):
-                    WireProtocol.Ack(line: n, id: record.id.rawValue, status: next.next()!)
+                    switch next.next()! {
+                    case .stored: WireProtocol.Ack(line: n, id: record.id.rawValue, status: .stored)
+                    case .duplicate: WireProtocol.Ack(line: n, id: record.id.rawValue, status: .duplicate)
+                    case .conflict:
+                        WireProtocol.Ack(
+                            line: n, id: record.id.rawValue, status: .duplicate, code: Self.conflictCode,
+                            error: "a record with this id and other content is held; the held one stays and this copy is kept as evidence (meetmeter records --conflicts)")
+                    }
                 case .refused(let n, let id, let code, let error):
                     WireProtocol.Ack(line: n, id: id, status: .refused, code: code, error: error)
                 }
             }
         }
+
+        static let conflictCode = "conflict"
     }
 
     let configuration: ListenerConfiguration
@@ -53,6 +69,8 @@ struct AgentSession {
     private(set) var badLines = 0
     /// With mutual TLS, the host names the agent's certificate is for; nil without.
     var certifiedNames: [String]?
+    /// The aggregator's clock, for the window of record times.
+    var now: @Sendable () -> Timestamp = SystemClock.now
 
     init(configuration: ListenerConfiguration) {
         self.configuration = configuration
@@ -149,6 +167,17 @@ struct AgentSession {
                 return .refused(
                     line: n, id: record.id.rawValue, code: "host-mismatch",
                     error: "field 'host': '\(record.host.prefix(64))' is not the host of the hello, '\(host)'")
+            }
+            // An id names a record for good across all hosts, and the store keeps the first
+            // record of an id: a host that could send another host's ids would take them, and
+            // that host's real records would then be dropped as duplicates.
+            guard record.id.isInNamespace(of: host) else {
+                return .refused(
+                    line: n, id: record.id.rawValue, code: "id-namespace",
+                    error: "field 'id': '\(record.id.rawValue.prefix(64))' does not begin with '\(RecordID.namespace(host: host))'; a host may send only ids of its own namespace")
+            }
+            if let problem = configuration.recordWindow.problem(with: record, now: now()) {
+                return .refused(line: n, id: record.id.rawValue, code: "time-window", error: "field '\(problem.field)': \(problem.reason)")
             }
             return .record(line: n, record)
         }

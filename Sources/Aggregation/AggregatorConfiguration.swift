@@ -1,5 +1,6 @@
 import ConfigFiles
 import NIOSSL
+import UsageRecords
 
 /// aggregator.toml, read and checked. Every key, its default and its meaning is in
 /// aggregator.toml(5).
@@ -21,6 +22,8 @@ public struct AggregatorConfiguration: Sendable {
     public var tls: NIOSSLContext?
     /// Whether agents must present a certificate from `client_ca_file` naming their host.
     public var requireClientCertificates: Bool
+    /// The record times accepted (`[records]`).
+    public var recordWindow: RecordTimeWindow
     /// Things that are allowed but probably not meant, for --check-config and the log.
     public var warnings: [String]
 
@@ -31,7 +34,7 @@ public struct AggregatorConfiguration: Sendable {
     public init(document: ConfigDocument) throws(ConfigError) {
         let root = document.root
         path = document.path
-        try root.rejectUnknownKeys(allowed: ["listen", "store", "agents", "limits", "metrics"])
+        try root.rejectUnknownKeys(allowed: ["listen", "store", "agents", "limits", "metrics", "records"])
 
         let listen = try root.tableOrEmpty("listen")
         try listen.rejectUnknownKeys(allowed: [
@@ -104,11 +107,24 @@ public struct AggregatorConfiguration: Sendable {
             tokens[host] = token
         }
         self.tokens = tokens
+        // A record's id must lie in its host's namespace (meetmeter-protocol(7)); two hosts whose
+        // names map to one namespace could take each other's ids.
+        var namespaces: [String: String] = [:]
+        for agent in try root.tables("agents") {
+            let host = try agent.string("host")
+            let namespace = RecordID.namespace(host: host)
+            if let other = namespaces[namespace] {
+                throw agent.error("host", "'\(host)' and '\(other)' share the record-id namespace '\(namespace)'; give one a name of printable ASCII, at most 64 characters")
+            }
+            namespaces[namespace] = host
+        }
 
         let limits = try root.tableOrEmpty("limits")
         try limits.rejectUnknownKeys(allowed: ["max_line_bytes", "max_bad_lines"])
         maxLineBytes = Int(try limits.integer("max_line_bytes", default: 64 * 1024, range: 1024...(1 << 24)))
         maxBadLines = Int(try limits.integer("max_bad_lines", default: 10, range: 1...1_000_000))
+
+        recordWindow = try Self.recordWindow(try root.tableOrEmpty("records"))
 
         var warnings: [String] = []
         if tokens.isEmpty && !allowUnauthenticated {
@@ -118,5 +134,27 @@ public struct AggregatorConfiguration: Sendable {
             warnings.append("\(path): listen.allow_unauthenticated is on while listening on \(listenHost): anyone who reaches the port can send records")
         }
         self.warnings = warnings
+    }
+
+    /// `[records]`: the window of record times (RecordTimeWindow).
+    static func recordWindow(_ records: ConfigTable) throws(ConfigError) -> RecordTimeWindow {
+        try records.rejectUnknownKeys(allowed: ["earliest", "max_future_seconds"])
+        var window = RecordTimeWindow()
+        if let value = records.values["earliest"] {
+            // A TOML date-time (earliest = 2000-01-01T00:00:00Z) or a string holding one.
+            let text: String
+            switch value {
+            case .string(let s), .datetime(let s): text = s
+            default: throw records.error("earliest", "should be an RFC 3339 time such as 2000-01-01T00:00:00Z, not \(value.typeName)")
+            }
+            do throws(TimestampError) {
+                window.earliest = try Timestamp.parse(rfc3339: text)
+            } catch {
+                throw records.error("earliest", "'\(text)' is not an RFC 3339 time with a zone such as 2000-01-01T00:00:00Z: \(error)")
+            }
+        }
+        window.maxFutureSeconds = try records.integer(
+            "max_future_seconds", default: RecordTimeWindow.defaultMaxFutureSeconds, range: 0...(366 * 86_400))
+        return window
     }
 }

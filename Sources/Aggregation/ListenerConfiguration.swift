@@ -23,6 +23,8 @@ public struct ListenerConfiguration: Sendable {
     /// alternative name), so one host's certificate cannot speak for another.
     public var requireClientCertificates: Bool = false
     public var backlog: Int32
+    /// The record times accepted; a record outside is refused with the code `time-window`.
+    public var recordWindow = RecordTimeWindow()
 
     /// With no tokens and `allowUnauthenticated` left out, every agent is let in: only for tests
     /// and the demo on 127.0.0.1.
@@ -50,5 +52,6 @@ public struct ListenerConfiguration: Sendable {
             maxBadLines: configuration.maxBadLines)
         self.tls = configuration.tls
         self.requireClientCertificates = configuration.requireClientCertificates
+        self.recordWindow = configuration.recordWindow
     }
 }

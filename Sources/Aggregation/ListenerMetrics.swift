@@ -8,6 +8,8 @@ final class ListenerMetrics: Sendable {
     let received = Counter(label: "meetmeter_aggregator_records_received_total")
     let stored = Counter(label: "meetmeter_aggregator_records_stored_total")
     let duplicates = Counter(label: "meetmeter_aggregator_records_duplicate_total")
+    /// Duplicates whose content differs from the held record (counted among the duplicates too).
+    let conflicting = Counter(label: "meetmeter_aggregator_records_conflicting_total")
     let storeFailures = Counter(label: "meetmeter_aggregator_store_failures_total")
     private let refusedByCode = Mutex<[String: Counter]>([:])
     private let peersRefusedByCode = Mutex<[String: Counter]>([:])

@@ -187,6 +187,7 @@ public final class RecordListener: Sendable {
         defer { helloDeadline.cancel() }
 
         var session = AgentSession(configuration: configuration)
+        session.now = now
         do {
             try await connection.executeThenClose { inbound, outbound in
                 var closing = false
@@ -208,10 +209,10 @@ public final class RecordListener: Sendable {
 
                     let records = step.records
                     metrics.received.increment(by: Int64(step.lines.count))
-                    var statuses: [WireProtocol.Status] = []
+                    var outcomes: [StoreOutcome] = []
                     if !records.isEmpty {
                         do {
-                            statuses = try await store.store(records, receivedAt: now())
+                            outcomes = try await store.commit(records, receivedAt: now())
                         } catch {
                             // Nothing of the batch is acknowledged: the agent keeps it and sends it again.
                             metrics.storeFailures.increment()
@@ -228,10 +229,17 @@ public final class RecordListener: Sendable {
                             continue
                         }
                     }
-                    for ack in step.acks(statuses: statuses) {
+                    for ack in step.acks(outcomes: outcomes) {
                         switch ack.status {
                         case .stored: metrics.stored.increment()
-                        case .duplicate: metrics.duplicates.increment()
+                        case .duplicate:
+                            metrics.duplicates.increment()
+                            if ack.code == AgentSession.Step.conflictCode {
+                                metrics.conflicting.increment()
+                                logger.warning("a record arrived with the id of a held record and other content; kept as evidence", metadata: [
+                                    "line": "\(ack.line)", "id": "\(ack.id ?? "")",
+                                ])
+                            }
                         case .refused:
                             metrics.refused(code: ack.code ?? "unknown")
                             logger.notice("refused a line", metadata: [

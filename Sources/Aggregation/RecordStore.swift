@@ -11,6 +11,10 @@ public protocol RecordStore: Sendable {
     /// if the commit fails.
     func store(_ records: [UsageRecord], receivedAt: Timestamp) async throws -> [WireProtocol.Status]
 
+    /// As `store`, telling an identical resend (`.duplicate`) from a record whose id is held with
+    /// other content (`.conflict`). The listener calls this one.
+    func commit(_ records: [UsageRecord], receivedAt: Timestamp) async throws -> [StoreOutcome]
+
     /// The records whose source time is in `[from, to)`, ordered by time, then id.
     func records(from: Timestamp, to: Timestamp) async throws -> [UsageRecord]
 
@@ -26,6 +30,49 @@ public protocol RecordStore: Sendable {
 
     /// One entry a host that ever sent a record, ordered by host name.
     func hostHealth() async throws -> [HostHealth]
+}
+
+extension RecordStore {
+    /// A store that cannot compare contents reports every held id as a plain duplicate.
+    public func commit(_ records: [UsageRecord], receivedAt: Timestamp) async throws -> [StoreOutcome] {
+        try await store(records, receivedAt: receivedAt).map { $0 == .stored ? .stored : .duplicate }
+    }
+}
+
+/// What committing one record did.
+public enum StoreOutcome: Sendable, Hashable {
+    /// Committed for the first time.
+    case stored
+    /// The id is held with the same canonical line: a resend, nothing to do.
+    case duplicate
+    /// The id is held with a different line. The held record stays; this copy is kept apart as
+    /// evidence (`conflicts`) and counted, never dropped in silence. Answered `duplicate` on the
+    /// wire (with the code `conflict`), since sending it again would not change anything.
+    case conflict
+
+    public var status: WireProtocol.Status { self == .stored ? .stored : .duplicate }
+}
+
+/// A record that arrived with the id of a held record and other content.
+public struct RecordConflict: Sendable, Hashable {
+    public var id: String
+    /// The host that sent it (the host of its hello).
+    public var host: String
+    /// When it first and last arrived by the aggregator's clock, and how often.
+    public var firstReceived: Timestamp
+    public var lastReceived: Timestamp
+    public var count: Int
+    /// The conflicting copy, as a canonical record line; the held record is in `records`.
+    public var line: String
+
+    public init(id: String, host: String, firstReceived: Timestamp, lastReceived: Timestamp, count: Int, line: String) {
+        self.id = id
+        self.host = host
+        self.firstReceived = firstReceived
+        self.lastReceived = lastReceived
+        self.count = count
+        self.line = line
+    }
 }
 
 /// What the store knows about one host's delivery, for the health report beside the money.

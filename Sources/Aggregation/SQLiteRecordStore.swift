@@ -1,4 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import GRDB
+import Synchronization
 import UsageRecords
 
 /// The embedded store: one SQLite file in WAL mode, written with `synchronous = FULL` so that a
@@ -6,20 +12,38 @@ import UsageRecords
 ///
 /// Each record is kept as its canonical line (`RecordCodec.encode`), unchanged, beside the columns
 /// the queries need. Reads run on GRDB's reader connections and never wait for a write.
+///
+/// The write-ahead log is kept small: SQLite's own checkpoints never wait for readers, so while
+/// reads overlap without a gap (the listener, `/health`, `meetmeter report`) the log is never
+/// reset and grows with every write, until a small disk is full. Once it passes
+/// `walCheckpointBytes`, a write is followed by a `TRUNCATE` checkpoint, which waits a moment for
+/// the readers and empties the file.
 public final class SQLiteRecordStore: RecordStore {
+    public static let defaultWALCheckpointBytes = 16 << 20
+
     public let path: String
     let pool: DatabasePool
+    /// The `-wal` size that triggers a truncating checkpoint; nil leaves it to SQLite alone.
+    public let walCheckpointBytes: Int?
+    /// The `-wal` size at which a checkpoint last found readers in the way: the next attempt
+    /// waits until the log has grown by another quarter of the threshold, so that a long report
+    /// does not make every write wait.
+    private let walBusyAt = Mutex<Int?>(nil)
+    /// How long a checkpoint waits for readers, in milliseconds (writes wait meanwhile).
+    static let checkpointWaitMilliseconds = 2_000
+    static let busyTimeoutMilliseconds = 10_000
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     /// With `readOnly`, nothing is created or migrated, for `meetmeter report` beside a running
     /// aggregator.
-    public init(path: String, readOnly: Bool = false) throws(StoreError) {
+    public init(path: String, readOnly: Bool = false, walCheckpointBytes: Int? = defaultWALCheckpointBytes) throws(StoreError) {
         self.path = path
+        self.walCheckpointBytes = readOnly ? nil : walCheckpointBytes
         var configuration = Configuration()
         configuration.label = "meetmeter-store"
         configuration.readonly = readOnly
         // Another process (meetmeter report, a backup) may hold a lock for a moment.
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(Double(Self.busyTimeoutMilliseconds) / 1000)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
@@ -31,6 +55,9 @@ public final class SQLiteRecordStore: RecordStore {
             // on power loss. The writer is one long-lived connection, so setting it here holds.
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
+                // After a checkpoint has emptied the log, SQLite cuts the file back to this size
+                // instead of keeping the largest it ever was.
+                if let limit = walCheckpointBytes { try db.execute(sql: "PRAGMA journal_size_limit = \(limit)") }
             }
         } catch {
             throw StoreError(.cannotOpen, path: path, Self.reason(error))
@@ -71,6 +98,25 @@ public final class SQLiteRecordStore: RecordStore {
                 CREATE INDEX records_received ON records(received_us);
                 """)
         }
+        // A record that arrived with the id of a held record and other content: the held one
+        // stays, this one is kept here as evidence, once per distinct line, with how often and
+        // when it came (issue 20).
+        migrator.registerMigration("v2-conflicts") { db in
+            try db.execute(sql: """
+                CREATE TABLE conflicts (
+                    id TEXT NOT NULL,
+                    host TEXT NOT NULL,
+                    time_us INTEGER NOT NULL,
+                    received_us INTEGER NOT NULL,
+                    last_received_us INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    line TEXT NOT NULL,
+                    UNIQUE (id, line)
+                );
+                CREATE INDEX conflicts_received ON conflicts(last_received_us);
+                CREATE INDEX conflicts_time ON conflicts(time_us);
+                """)
+        }
         return migrator
     }
 
@@ -88,26 +134,136 @@ public final class SQLiteRecordStore: RecordStore {
     // MARK: RecordStore
 
     public func store(_ records: [UsageRecord], receivedAt: Timestamp) async throws -> [WireProtocol.Status] {
+        try await commit(records, receivedAt: receivedAt).map(\.status)
+    }
+
+    public func commit(_ records: [UsageRecord], receivedAt: Timestamp) async throws -> [StoreOutcome] {
         if records.isEmpty { return [] }
         let rows = records.map { StoredRow($0) }
         let received = receivedAt.microseconds
+        let outcomes: [StoreOutcome]
         do {
             // One transaction a batch: the statuses exist only once it has committed.
-            return try await pool.write { db in
+            outcomes = try await pool.write { db in
                 let insert = try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO records (id, kind, time_us, host, meeting, received_us, line)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """)
-                var statuses: [WireProtocol.Status] = []
-                statuses.reserveCapacity(rows.count)
+                var outcomes: [StoreOutcome] = []
+                outcomes.reserveCapacity(rows.count)
                 for row in rows {
                     try insert.execute(arguments: [row.id, row.kind, row.time, row.host, row.meeting, received, row.line])
-                    statuses.append(db.changesCount == 1 ? .stored : .duplicate)
+                    if db.changesCount == 1 {
+                        outcomes.append(.stored)
+                        continue
+                    }
+                    // Held already: the same canonical line is a resend; another is a conflict.
+                    let held = try String.fetchOne(db, sql: "SELECT line FROM records WHERE id = ?", arguments: [row.id])
+                    if held == row.line {
+                        outcomes.append(.duplicate)
+                        continue
+                    }
+                    try db.execute(sql: """
+                        INSERT INTO conflicts (id, host, time_us, received_us, last_received_us, count, line)
+                        VALUES (?, ?, ?, ?, ?, 1, ?)
+                        ON CONFLICT (id, line) DO UPDATE SET count = count + 1, last_received_us = excluded.last_received_us
+                        """, arguments: [row.id, row.host, row.time, received, received, row.line])
+                    outcomes.append(.conflict)
                 }
-                return statuses
+                return outcomes
             }
         } catch {
             throw StoreError(.failed, path: path, "cannot store \(records.count) records: \(Self.reason(error))")
+        }
+        await checkpointIfLarge()
+        return outcomes
+    }
+
+    // MARK: Write-ahead log
+
+    /// The size of the `-wal` file in bytes (0 when there is none).
+    public func walBytes() -> Int {
+        var st = stat()
+        guard stat(path + "-wal", &st) == 0 else { return 0 }
+        return Int(st.st_size)
+    }
+
+    /// Empties the write-ahead log once it passes `walCheckpointBytes`. Never fails a write: the
+    /// records are committed already, and a checkpoint that could not finish is tried again later.
+    func checkpointIfLarge() async {
+        guard let threshold = walCheckpointBytes else { return }
+        let size = walBytes()
+        guard size > threshold else { return }
+        if let busyAt = walBusyAt.withLock({ $0 }), size < busyAt + threshold / 4 { return }
+        let done: Bool
+        do {
+            done = try await pool.writeWithoutTransaction { db in
+                // Wait for readers a short while only: agents wait for their acks meanwhile.
+                try db.execute(sql: "PRAGMA busy_timeout = \(Self.checkpointWaitMilliseconds)")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Self.busyTimeoutMilliseconds)") }
+                do {
+                    _ = try db.checkpoint(.truncate)
+                    return true
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED {
+                    return false
+                }
+            }
+        } catch {
+            done = false
+        }
+        walBusyAt.withLock { $0 = done ? nil : size }
+    }
+
+    /// Runs a truncating checkpoint now, waiting for readers as long as any write would.
+    public func checkpoint() async throws(StoreError) {
+        do {
+            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        } catch {
+            throw StoreError(.failed, path: path, "cannot checkpoint the write-ahead log: \(Self.reason(error))")
+        }
+    }
+
+    // MARK: Conflicts
+
+    /// How many distinct conflicting copies are kept, and how often such copies arrived.
+    public func conflictCounts() async throws -> (distinct: Int, arrivals: Int) {
+        do {
+            return try await pool.read { db in
+                // A store opened read-only may predate the table.
+                guard try db.tableExists("conflicts") else { return (0, 0) }
+                guard let row = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(count), 0) FROM conflicts") else { return (0, 0) }
+                let distinct: Int = row[0]
+                let arrivals: Int = row[1]
+                return (distinct, arrivals)
+            }
+        } catch {
+            throw StoreError(.failed, path: path, "cannot count conflicts: \(Self.reason(error))")
+        }
+    }
+
+    /// The conflicting copies, latest arrival first, at most `limit`.
+    public func conflicts(limit: Int = 100) async throws -> [RecordConflict] {
+        try await conflicts(sql: "SELECT * FROM conflicts ORDER BY last_received_us DESC, id LIMIT ?", arguments: [limit])
+    }
+
+    /// The conflicting copies whose record time is in `[from, to)`, ordered by time, then id.
+    public func conflicts(from: Timestamp, to: Timestamp) async throws -> [RecordConflict] {
+        try await conflicts(sql: "SELECT * FROM conflicts WHERE time_us >= ? AND time_us < ? ORDER BY time_us, id, received_us",
+                            arguments: [from.microseconds, to.microseconds])
+    }
+
+    private func conflicts(sql: String, arguments: StatementArguments) async throws -> [RecordConflict] {
+        do {
+            return try await pool.read { db in
+                guard try db.tableExists("conflicts") else { return [] }
+                return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
+                    RecordConflict(
+                        id: row["id"], host: row["host"], firstReceived: Timestamp(microseconds: row["received_us"]),
+                        lastReceived: Timestamp(microseconds: row["last_received_us"]), count: row["count"], line: row["line"])
+                }
+            }
+        } catch {
+            throw StoreError(.failed, path: path, "cannot read conflicts: \(Self.reason(error))")
         }
     }
 

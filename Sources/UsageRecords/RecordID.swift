@@ -91,6 +91,14 @@ public struct RecordID: RawRepresentable, Sendable, Hashable, Comparable, Custom
         RecordID(rawValue: "\(safe(host)):\(kind.rawValue):\(hex16(StableHash.fnv1a64(key))):\(scheduled.seconds)")
     }
 
+    /// The prefix every id an agent on `host` makes begins with: the host's safe form and a colon.
+    /// The aggregator refuses a record whose id is not in its sender's namespace, so that one host
+    /// cannot take (and so erase) an id another host will send (issue 20).
+    public static func namespace(host: String) -> String { safe(host) + ":" }
+
+    /// Whether this id lies in the namespace of `host`.
+    public func isInNamespace(of host: String) -> Bool { rawValue.hasPrefix(Self.namespace(host: host)) }
+
     private static func safe(_ host: String) -> String {
         // A plain host name, the common case, is kept as it is: this runs for every record.
         let utf8 = host.utf8

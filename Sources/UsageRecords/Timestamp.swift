@@ -39,6 +39,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// Parses RFC 3339 and the close relatives that logs print: `T` or a space between date and
     /// time, 0 to 9 fraction digits, `Z`, `+hh:mm`, `+hhmm` or `+hh`. Returns nil for anything else.
     public init?(rfc3339 text: Substring) {
+        guard let t = try? Self.parse(rfc3339: text) else { return nil }
+        self = t
+    }
+
+    /// As `init?(rfc3339:)`, saying what is wrong. An offset is within ±23:59 (RFC 3339's
+    /// `time-numoffset`: hours 00-23, minutes 00-59); `+99:00` once moved a time by four days.
+    public static func parse(rfc3339 text: Substring) throws(TimestampError) -> Timestamp {
         var p = ASCIIScanner(text.utf8)
         guard let year = p.digits(4), p.skip(UInt8(ascii: "-")),
               let month = p.digits(2), p.skip(UInt8(ascii: "-")),
@@ -47,10 +54,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
               let hour = p.digits(2), p.skip(UInt8(ascii: ":")),
               let minute = p.digits(2), p.skip(UInt8(ascii: ":")),
               let second = p.digits(2)
-        else { return nil }
-        guard (1...12).contains(month), (1...CivilDate.daysIn(month: month, year: year)).contains(day),
-              hour < 24, minute < 60, second < 61
-        else { return nil }
+        else { throw TimestampError(.layout) }
+        guard (1...12).contains(month), (1...CivilDate.daysIn(month: month, year: year)).contains(day) else {
+            throw TimestampError(.noSuchDate)
+        }
+        guard hour < 24, minute < 60, second < 61 else { throw TimestampError(.noSuchTime) }
         var micro: Int64 = 0
         if p.skip(UInt8(ascii: ".")) || p.skip(UInt8(ascii: ",")) {
             var count = 0
@@ -58,32 +66,64 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
                 if count < 6 { micro = micro * 10 + Int64(d) }
                 count += 1
             }
-            guard count > 0 else { return nil }
+            guard count > 0 else { throw TimestampError(.layout) }
             for _ in min(count, 6)..<6 { micro *= 10 }
         }
         var offsetSeconds: Int64 = 0
         if p.skip(UInt8(ascii: "Z")) || p.skip(UInt8(ascii: "z")) {
         } else if let sign = p.peek(), sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
             _ = p.next()
-            guard let oh = p.digits(2) else { return nil }
+            guard let oh = p.digits(2) else { throw TimestampError(.layout) }
             var om: Int64 = 0
             if p.skip(UInt8(ascii: ":")) {
-                guard let m = p.digits(2) else { return nil }
+                guard let m = p.digits(2) else { throw TimestampError(.layout) }
                 om = m
             } else if let m = p.digits(2) {
                 om = m
             }
+            guard oh < 24, om < 60 else { throw TimestampError(.offsetOutOfRange) }
             offsetSeconds = (oh * 3600 + om * 60) * (sign == UInt8(ascii: "-") ? -1 : 1)
         } else {
-            return nil // a time without a zone is not UTC; callers that know the zone say so
+            throw TimestampError(.noZone) // a time without a zone is not UTC; callers that know the zone say so
         }
-        guard p.atEnd else { return nil }
+        guard p.atEnd else { throw TimestampError(.layout) }
         let days = CivilDate(year: year, month: month, day: day).daysSinceEpoch
         let secs = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds
-        self.microseconds = secs * 1_000_000 + micro
+        return Timestamp(microseconds: secs * 1_000_000 + micro)
     }
 
+    public static func parse(rfc3339 text: String) throws(TimestampError) -> Timestamp { try parse(rfc3339: text[...]) }
+
     public init?(rfc3339 text: String) { self.init(rfc3339: text[...]) }
+}
+
+/// Why a text is not an RFC 3339 time. The caller names the field; this says what is wrong in it.
+public struct TimestampError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Reason: Sendable, Hashable {
+        /// Not `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)`.
+        case layout
+        /// A month or day that no calendar has (2026-02-30).
+        case noSuchDate
+        /// An hour, minute or second out of range.
+        case noSuchTime
+        /// An offset beyond ±23:59.
+        case offsetOutOfRange
+        /// No `Z` or offset.
+        case noZone
+    }
+
+    public var reason: Reason
+    public init(_ reason: Reason) { self.reason = reason }
+
+    public var description: String {
+        switch reason {
+        case .layout: "not laid out as YYYY-MM-DDThh:mm:ss[.fraction] and a zone"
+        case .noSuchDate: "no such date"
+        case .noSuchTime: "no such time of day"
+        case .offsetOutOfRange: "the zone offset is beyond ±23:59"
+        case .noZone: "there is no zone (Z or an offset such as +01:00)"
+        }
+    }
 }
 
 /// A calendar date in the proleptic Gregorian calendar (UTC), with the arithmetic billing needs.

@@ -171,11 +171,12 @@ public struct FieldReader {
 
     public mutating func time(_ key: String) throws(RecordLineError) -> Timestamp {
         let text = try string(key)
-        guard let t = Timestamp(rfc3339: text) else {
+        do throws(TimestampError) {
+            return try Timestamp.parse(rfc3339: text)
+        } catch {
             throw RecordLineError(.invalidTime, field: key,
-                                  "'\(text.prefix(64))' is not an RFC 3339 time such as 2026-11-22T10:15:00.000000Z")
+                                  "'\(text.prefix(64))' is not an RFC 3339 time such as 2026-11-22T10:15:00.000000Z (\(error))")
         }
-        return t
     }
 
     public mutating func object(_ key: String) throws(RecordLineError) -> [String: JSONValue] {

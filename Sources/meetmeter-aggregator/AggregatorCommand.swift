@@ -93,7 +93,15 @@ enum AggregatorHealth {
                 o["last_heartbeat"] = h.lastHeartbeat.map { .string($0.rfc3339) } ?? .null
                 return .object(o)
             }
-            return HealthReport(healthy: true, facts: [("store", .string(store.path)), ("records", .integer(count)), ("hosts", .array(list))])
+            // Records that came again with other content: the operator must see them (issue 20).
+            let conflicts = try await store.conflictCounts()
+            let latest: [JSONValue] = try await store.conflicts(limit: 5).map { c in
+                .object(["id": .string(c.id), "host": .string(c.host), "last_received": .string(c.lastReceived.rfc3339), "count": .integer(Int64(c.count))])
+            }
+            return HealthReport(healthy: true, facts: [
+                ("store", .string(store.path)), ("records", .integer(count)), ("hosts", .array(list)),
+                ("conflicts", .integer(Int64(conflicts.arrivals))), ("latest_conflicts", .array(latest)),
+            ])
         } catch {
             return HealthReport(healthy: false, facts: [("store", .string(store.path)), ("error", .string("\(error)"))])
         }

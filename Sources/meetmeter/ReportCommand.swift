@@ -67,9 +67,20 @@ struct RecordsCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @Flag(help: "Print instead the conflicting copies: records that arrived with the id of a stored record and other content, each after a comment line saying who sent it, when and how often.")
+    var conflicts = false
+
     func run() async throws {
         let (store, period) = try self.store.open()
         var out = ""
+        if conflicts {
+            for c in try await store.conflicts(from: period.start, to: period.end) {
+                out += "# conflict: id \(c.id) from host \(c.host), received \(c.count) time(s), first \(c.firstReceived.rfc3339), last \(c.lastReceived.rfc3339)\n"
+                out += c.line + "\n"
+            }
+            print(out, terminator: "")
+            return
+        }
         for record in try await store.records(from: period.start, to: period.end) {
             out += RecordCodec.encode(record)
             out += "\n"
