@@ -32,15 +32,26 @@ struct LineFrameDecoder: ByteToMessageDecoder {
 
     mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         if try decode(context: context, buffer: &buffer) == .continue { return .continue }
-        // A last line without its newline still counts: `nc` users end input that way.
-        if !poisoned, buffer.readableBytes > 0, var line = buffer.readSlice(length: buffer.readableBytes) {
-            if line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
-                line.moveWriterIndex(to: line.writerIndex - 1)
-            }
-            scanned = 0
-            context.fireChannelRead(Self.wrapInboundOut(.line(line)))
+        if let frame = last(&buffer) {
+            context.fireChannelRead(Self.wrapInboundOut(frame))
         }
         return .needMoreData
+    }
+
+    /// The last line at the end of input, without its newline, if any. Pure, for the tests.
+    mutating func last(_ buffer: inout ByteBuffer) -> LineFrame? {
+        // A last line without its newline still counts: `nc` users end input that way.
+        guard !poisoned, buffer.readableBytes > 0, var line = buffer.readSlice(length: buffer.readableBytes) else { return nil }
+        if line.getInteger(at: line.writerIndex - 1, as: UInt8.self) == UInt8(ascii: "\r") {
+            line.moveWriterIndex(to: line.writerIndex - 1)
+        }
+        scanned = 0
+        // The limit holds for the last line too (found by fuzzing: limit + 1 bytes passed).
+        if line.readableBytes > maxLineBytes {
+            poisoned = true
+            return .tooLong(bytes: line.readableBytes)
+        }
+        return .line(line)
     }
 
     /// The next frame in `buffer`, if a whole one is there. Pure, for the tests.

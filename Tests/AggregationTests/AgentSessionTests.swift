@@ -136,6 +136,22 @@ import UsageRecords
         #expect(lines(frames(["a\nbb", "b\r\n", "\n", "cc"])) == ["a", "bbb", ""])
     }
 
+    /// The input Fuzz/found/line-frame-crash-5e6c05… reduced: the last line, without its
+    /// newline, one byte over the limit, was handed on at the end of input.
+    @Test func aLastLineWithoutNewlineKeepsTheLimit() {
+        var decoder = LineFrameDecoder(maxLineBytes: 16)
+        var over = ByteBuffer(string: String(repeating: "x", count: 17))
+        #expect(decoder.next(&over) == nil)
+        #expect(decoder.last(&over) == .tooLong(bytes: 17))
+        var again = ByteBuffer(string: "late")
+        #expect(decoder.last(&again) == nil, "nothing is read after a line that was too long")
+
+        var fresh = LineFrameDecoder(maxLineBytes: 16)
+        var exact = ByteBuffer(string: String(repeating: "y", count: 16) + "\r")
+        #expect(fresh.next(&exact) == nil)
+        #expect(lines([fresh.last(&exact)!]) == [String(repeating: "y", count: 16)])
+    }
+
     @Test func aLineOfExactlyTheLimitPasses() {
         let full = String(repeating: "x", count: 16)
         #expect(lines(frames([full + "\r", "\n", full + "\n"])) == [full, full])
