@@ -32,7 +32,7 @@ struct AgentSession {
 
         /// One acknowledgement a line, given the store's statuses for `records` in order.
         func acks(statuses: [WireProtocol.Status]) -> [WireProtocol.Ack] {
-            acks(outcomes: statuses.map { $0 == .stored ? .stored : .duplicate })
+            acks(outcomes: statuses.map(StoreOutcome.init))
         }
 
         /// One acknowledgement a line, given the store's outcomes for `records` in order. A
@@ -49,7 +49,7 @@ struct AgentSession {
                     case .duplicate: WireProtocol.Ack(line: n, id: record.id.rawValue, status: .duplicate)
                     case .conflict:
                         WireProtocol.Ack(
-                            line: n, id: record.id.rawValue, status: .duplicate, code: Self.conflictCode,
+                            line: n, id: record.id.rawValue, status: .duplicate, code: WireProtocol.conflictCode,
                             error: "a record with this id and other content is held; the held one stays and this copy is kept as evidence (meetmeter records --conflicts)")
                     }
                 case .refused(let n, let id, let code, let error):
@@ -57,8 +57,6 @@ struct AgentSession {
                 }
             }
         }
-
-        static let conflictCode = "conflict"
     }
 
     let configuration: ListenerConfiguration

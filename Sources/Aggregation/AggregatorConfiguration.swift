@@ -86,10 +86,18 @@ public struct AggregatorConfiguration: Sendable {
         databasePath = try store.string("path", default: "/var/lib/meetmeter-aggregator/meetmeter.sqlite")
 
         var tokens: [String: String] = [:]
+        // A record's id must lie in its host's namespace (meetmeter-protocol(7)); two hosts whose
+        // names map to one namespace could take each other's ids.
+        var namespaces: [String: String] = [:]
         for agent in try root.tables("agents") {
             try agent.rejectUnknownKeys(allowed: ["host", "token", "token_file"])
             let host = try agent.string("host")
             if tokens[host] != nil { throw agent.error("host", "'\(host)' is listed twice") }
+            let namespace = RecordID.namespace(host: host)
+            if let other = namespaces[namespace] {
+                throw agent.error("host", "'\(host)' and '\(other)' share the record-id namespace '\(namespace)'; give one a name of printable ASCII, at most 64 characters")
+            }
+            namespaces[namespace] = host
             let token: String
             if let file = try agent.optionalString("token_file") {
                 do {
@@ -107,17 +115,6 @@ public struct AggregatorConfiguration: Sendable {
             tokens[host] = token
         }
         self.tokens = tokens
-        // A record's id must lie in its host's namespace (meetmeter-protocol(7)); two hosts whose
-        // names map to one namespace could take each other's ids.
-        var namespaces: [String: String] = [:]
-        for agent in try root.tables("agents") {
-            let host = try agent.string("host")
-            let namespace = RecordID.namespace(host: host)
-            if let other = namespaces[namespace] {
-                throw agent.error("host", "'\(host)' and '\(other)' share the record-id namespace '\(namespace)'; give one a name of printable ASCII, at most 64 characters")
-            }
-            namespaces[namespace] = host
-        }
 
         let limits = try root.tableOrEmpty("limits")
         try limits.rejectUnknownKeys(allowed: ["max_line_bytes", "max_bad_lines"])

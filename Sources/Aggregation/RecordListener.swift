@@ -234,7 +234,7 @@ public final class RecordListener: Sendable {
                         case .stored: metrics.stored.increment()
                         case .duplicate:
                             metrics.duplicates.increment()
-                            if ack.code == AgentSession.Step.conflictCode {
+                            if ack.code == WireProtocol.conflictCode {
                                 metrics.conflicting.increment()
                                 logger.warning("a record arrived with the id of a held record and other content; kept as evidence", metadata: [
                                     "line": "\(ack.line)", "id": "\(ack.id ?? "")",

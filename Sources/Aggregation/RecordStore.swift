@@ -35,7 +35,7 @@ public protocol RecordStore: Sendable {
 extension RecordStore {
     /// A store that cannot compare contents reports every held id as a plain duplicate.
     public func commit(_ records: [UsageRecord], receivedAt: Timestamp) async throws -> [StoreOutcome] {
-        try await store(records, receivedAt: receivedAt).map { $0 == .stored ? .stored : .duplicate }
+        try await store(records, receivedAt: receivedAt).map(StoreOutcome.init)
     }
 }
 
@@ -51,6 +51,9 @@ public enum StoreOutcome: Sendable, Hashable {
     case conflict
 
     public var status: WireProtocol.Status { self == .stored ? .stored : .duplicate }
+
+    /// The outcome a store that does not compare contents can tell from a status.
+    public init(_ status: WireProtocol.Status) { self = status == .stored ? .stored : .duplicate }
 }
 
 /// A record that arrived with the id of a held record and other content.

@@ -18,19 +18,23 @@ public struct RecordTimeWindow: Sendable, Hashable {
 
     /// The field of `record` whose time lies outside the window and why, or nil if none does.
     /// Besides `time`, the processing span of a recording, which billing rates.
+    /// Runs for every record the listener takes in, so it builds nothing unless a time is outside.
     public func problem(with record: UsageRecord, now: Timestamp) -> (field: String, reason: String)? {
-        var times = [("time", record.time)]
-        if case .recordingProcessed(let p) = record.payload {
-            times += [("started", p.started), ("ended", p.ended)]
-        }
         let latest = now.adding(seconds: maxFutureSeconds)
-        for (field, t) in times {
-            if t < earliest {
-                return (field, "\(t.rfc3339) is before \(earliest.rfc3339), the earliest time accepted (records.earliest); is the host's clock or the log line wrong?")
-            }
-            if t > latest {
-                return (field, "\(t.rfc3339) is more than \(maxFutureSeconds) s ahead of the aggregator's clock (\(now.rfc3339); records.max_future_seconds); is the host's clock wrong?")
-            }
+        if let reason = problem(with: record.time, now: now, latest: latest) { return ("time", reason) }
+        if case .recordingProcessed(let p) = record.payload {
+            if let reason = problem(with: p.started, now: now, latest: latest) { return ("started", reason) }
+            if let reason = problem(with: p.ended, now: now, latest: latest) { return ("ended", reason) }
+        }
+        return nil
+    }
+
+    private func problem(with t: Timestamp, now: Timestamp, latest: Timestamp) -> String? {
+        if t < earliest {
+            return "\(t.rfc3339) is before \(earliest.rfc3339), the earliest time accepted (records.earliest); is the host's clock or the log line wrong?"
+        }
+        if t > latest {
+            return "\(t.rfc3339) is more than \(maxFutureSeconds) s ahead of the aggregator's clock (\(now.rfc3339); records.max_future_seconds); is the host's clock wrong?"
         }
         return nil
     }

@@ -214,15 +214,6 @@ public final class SQLiteRecordStore: RecordStore {
         walBusyAt.withLock { $0 = done ? nil : size }
     }
 
-    /// Runs a truncating checkpoint now, waiting for readers as long as any write would.
-    public func checkpoint() async throws(StoreError) {
-        do {
-            _ = try await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
-        } catch {
-            throw StoreError(.failed, path: path, "cannot checkpoint the write-ahead log: \(Self.reason(error))")
-        }
-    }
-
     // MARK: Conflicts
 
     /// How many distinct conflicting copies are kept, and how often such copies arrived.

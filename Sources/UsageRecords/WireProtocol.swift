@@ -55,6 +55,10 @@ public enum WireProtocol {
         public var isSettled: Bool { true }
     }
 
+    /// The code of a `duplicate` whose id is held with other content: settled for the sender,
+    /// kept apart by the aggregator as evidence (meetmeter-protocol(7)).
+    public static let conflictCode = "conflict"
+
     public struct Ack: Sendable, Hashable {
         /// The 1-based number of the line on this connection after the hello.
         public var line: Int64

@@ -173,7 +173,7 @@ public struct Shipper: Sendable {
                         if ack.status == .refused {
                             refused.increment()
                             try keepRefused(entry, ack: ack)
-                        } else if ack.status == .duplicate, ack.code == "conflict" {
+                        } else if ack.status == .duplicate, ack.code == WireProtocol.conflictCode {
                             // Settled: the aggregator keeps this copy apart as evidence.
                             logger.warning("the aggregator holds another record with this id", metadata: [
                                 "id": "\(entry.id)", "reason": "\(ack.error ?? "")",
