@@ -24,11 +24,17 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
-        // The only target that includes C headers: libsystemd's sd-journal and sd-daemon.
+        // The C targets: libsystemd's sd-journal and sd-daemon, and zlib.
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
+        ),
+        // zlib, for reading rotated logs that logrotate or logback compressed (NAME.2.gz).
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         // sd_notify and a swift-log handler for the journal, shared by both daemons.
         .target(
@@ -52,7 +58,7 @@ let package = Package(
         .target(
             name: "Collector",
             dependencies: [
-                "UsageRecords", "ConfigFiles", "CSystemd",
+                "UsageRecords", "ConfigFiles", "CSystemd", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),

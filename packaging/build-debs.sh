@@ -4,7 +4,7 @@
 #     ./packaging/build-debs.sh
 #
 # Needs the Swift toolchain on PATH and nothing else: the Debian build tools it lacks
-# (debhelper, dpkg-dev, libsystemd-dev, libsqlite3-dev, pkg-config) are installed through
+# (debhelper, dpkg-dev, libsystemd-dev, libsqlite3-dev, zlib1g-dev, pkg-config) are installed through
 # scripts/install-deps.sh --package, with sudo when not root.
 #
 # The Swift build is a static release build (--static-swift-stdlib) in the work tree with its own

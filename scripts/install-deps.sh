@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages meetmeter needs to build. Options add to that set:
 #
-#     ./scripts/install-deps.sh              # build: libsystemd-dev libsqlite3-dev pkg-config
+#     ./scripts/install-deps.sh              # build: libsystemd-dev libsqlite3-dev zlib1g-dev pkg-config
 #     ./scripts/install-deps.sh --test       # and what the tests use for real (scripts/test.sh)
 #     ./scripts/install-deps.sh --package    # and what building and checking the .debs uses
 #                                            # (packaging/build-debs.sh, scripts/test-package.sh)
@@ -9,7 +9,7 @@
 # Runs apt-get (non-interactive, with sudo when not root) only for what is missing, so a second
 # run is quick and needs no network.
 set -euo pipefail
-packages=(libsystemd-dev libsqlite3-dev pkg-config)
+packages=(libsystemd-dev libsqlite3-dev zlib1g-dev pkg-config)
 test=0
 for a in "$@"; do
     case $a in

@@ -7,12 +7,16 @@ public struct SourceRunner: Sendable {
     public var name: String
     public var software: String
     public var run: @Sendable (_ deliver: @escaping @Sendable ([LogLine]) async throws -> Void) async throws -> Void
+    /// Lines the source read but never handed over (a file follower's prefilter passed over
+    /// them): they count as read, as `meetmeter parse` counts them.
+    public var passedOver: @Sendable () -> Int
 
-    public init(name: String, software: String,
+    public init(name: String, software: String, passedOver: @escaping @Sendable () -> Int = { 0 },
                 run: @escaping @Sendable (_ deliver: @escaping @Sendable ([LogLine]) async throws -> Void) async throws -> Void)
     {
         self.name = name
         self.software = software
+        self.passedOver = passedOver
         self.run = run
     }
 }
@@ -115,6 +119,8 @@ public struct Agent: Sendable {
         }
         var total = ParseCounts()
         for p in pipelines { total.add(await p.counts) }
+        // The pipelines see only the lines handed over; the summary counts every line read.
+        for s in sources { total.lines += s.passedOver() }
         return total
     }
 }
@@ -128,7 +134,9 @@ extension Agent {
                       makeParser: { try ParserChoice.make(software: $0, options: configuration.parserOptions) }) { mode in
             try SourceFactory.make(configuration: configuration, follow: mode == .follow, logger: logger).map { made in
                 let source = made.source
-                return SourceRunner(name: source.name, software: made.software) { deliver in
+                let follower = source as? FileFollower
+                return SourceRunner(name: source.name, software: made.software,
+                                    passedOver: { follower?.counts.passedOver ?? 0 }) { deliver in
                     try await source.run(deliver: deliver)
                 }
             }

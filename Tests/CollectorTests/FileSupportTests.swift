@@ -96,3 +96,42 @@ func sourcePositionKey(_ p: SourcePosition) -> String {
     case .stream(let n, let l): return "s:\(n):\(l)"
     }
 }
+
+/// A swift-log handler that keeps what is logged, to check that a warning was said and what it names.
+struct CapturingLogHandler: LogHandler {
+    final class Store: Sendable {
+        let entries = LockedBox<[(level: Logger.Level, message: String, metadata: [String: String])]>([])
+        /// The messages, each followed by its metadata as `key=value`, one string an entry.
+        var lines: [String] {
+            entries.value.map { e in ([e.message] + e.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ") }
+        }
+        func warnings(containing text: String) -> [String] {
+            entries.value.filter { $0.level >= .warning }.map { e in
+                ([e.message] + e.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+            }.filter { $0.contains(text) }
+        }
+    }
+
+    let store: Store
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var all: [String: String] = [:]
+        for (k, v) in metadata { all[k] = "\(v)" }
+        for (k, v) in event.metadata ?? [:] { all[k] = "\(v)" }
+        let entry = (level: event.level, message: "\(event.message)", metadata: all)
+        store.entries.update { $0.append(entry) }
+    }
+}
+
+/// A logger whose entries (info and above) can be read back.
+func capturingLogger() -> (Logger, CapturingLogHandler.Store) {
+    let store = CapturingLogHandler.Store()
+    return (Logger(label: "test") { _ in CapturingLogHandler(store: store) }, store)
+}

@@ -60,6 +60,14 @@ public struct FileFollowerCounts: Sendable, Equatable {
     public var truncations = 0
     /// Files rotated while the agent was down and finished from their saved offset.
     public var recoveredRotated = 0
+    /// Rotated files never seen before, newer than the last file read, read from their start
+    /// while catching up (the middle files of several rotations while the agent was down).
+    public var caughtUpFiles = 0
+    /// Lines read from rotated files while catching up (finished or read whole).
+    public var caughtUpLines = 0
+    /// Rotated files left alone because they are older than the last file read (history from
+    /// before the agent first ran, or already read under another name).
+    public var olderRotatedSkipped = 0
     /// Files being read when the agent stopped that were deleted or compressed before it came
     /// back: anything written to them after the saved offset is lost, and said so.
     public var lostFiles = 0
@@ -71,8 +79,9 @@ public struct FileFollowerCounts: Sendable, Equatable {
 
 /// Follows log files by path and glob: reads each from its saved offset (from the start the first
 /// time), hands over complete lines, survives rotation by rename and by copytruncate, truncation,
-/// deletion and inode reuse (files are known by `FileFingerprint`, not inode), finishes a file
-/// rotated while the agent was down, and wakes on inotify with a slow poll behind it.
+/// deletion and inode reuse (files are known by `FileFingerprint`, not inode), catches up on the
+/// files rotated while the agent was down (however many times, compressed or not: see
+/// `RotatedSibling` and `FollowState.catchUp`), and wakes on inotify with a slow poll behind it.
 public struct FileFollower: LineSource {
     public let configuration: FileFollowerConfiguration
     let logger: Logger
@@ -119,11 +128,13 @@ public struct FileFollower: LineSource {
                 }
                 state.retireFinished(follow: configuration.follow)
                 publish()
-                if !configuration.follow {
+                // A truncation found while reading opened older files to read first: go round again.
+                let again = state.takeAnotherPass()
+                if !configuration.follow && !again {
                     try saver.update(state.positionFields(), force: true)
                     return
                 }
-                if !progressed {
+                if !progressed && !again {
                     try saver.flush()
                     watcher!.refresh()
                     let timeout = Int32(clamping: configuration.pollInterval.components.seconds * 1000
@@ -164,6 +175,14 @@ final class TrackedFile {
     var lastGrowth = ContinuousClock.now
     /// Read once more at the end, even without a newline (one-shot mode).
     var sawEnd = false
+    /// The decompressed content of a `.gz` file; nil for a plain file.
+    var gz: GzipStream?
+    /// The compressed content could not be read on: treated as ended, its position kept open.
+    var failed = false
+    /// Opened while catching up on rotated files: its lines are counted and logged when it closes.
+    var catchingUp = false
+    var linesRead = 0
+    let startOffset: UInt64
 
     init(fd: Int32, path: String, device: UInt64, inode: UInt64, offset: UInt64) {
         self.fd = fd
@@ -173,6 +192,15 @@ final class TrackedFile {
         self.committed = offset
         self.lineStart = offset
         self.scanned = offset
+        self.startOffset = offset
+    }
+
+    /// How far there is to read now: the file's size, or for a compressed file its content's
+    /// length once known (until then, more than any offset).
+    func readableSize(_ st: stat) -> UInt64 {
+        guard let gz else { return UInt64(st.st_size) }
+        if failed { return scanned }
+        return gz.end ?? UInt64.max
     }
 
     deinit { close(fd) }
@@ -205,6 +233,13 @@ struct FollowState {
     var firstDiscovery = true
     /// Paths that failed to open, reported once each.
     var unreadable: Set<String> = []
+    /// Rotated files (device, inode) that catching up decided not to read: a glob that matches
+    /// them must not read them as new files either.
+    var leftAlone: Set<[UInt64]> = []
+    /// The matches last seen and which of them are rotated names of another match.
+    private var lastMatches: Set<String> = []
+    private var siblingMatches: Set<String> = []
+    private var anotherPass = false
     var buffer: [UInt8]
     private var prefilter: (any LinePrefilter)?
     private let overlongCounter: Counter
@@ -218,18 +253,43 @@ struct FollowState {
         self.prefilter = configuration.prefilter
         self.linesRead = Counter(label: "meetmeter_agent_lines_read_total", dimensions: [("source", configuration.name)])
         self.overlongCounter = Counter(label: "meetmeter_agent_overlong_lines_total", dimensions: [("source", configuration.name)])
-        if let store = configuration.positions, let fields = try store.load(configuration.name) {
-            for (key, value) in fields where key.hasPrefix("file.") {
+        if let store = configuration.positions,
+           let loaded = try store.loadChecked(configuration.name, logger: logger, check: Self.checkSaved)
+        {
+            for (key, value) in loaded.fields where key.hasPrefix("file.") {
                 guard let fp = UInt64(key.dropFirst(5), radix: 16) else { continue }
                 // `<offset> open|done <path>`
                 let parts = value.split(separator: " ", maxSplits: 2)
                 guard parts.count == 3, let offset = UInt64(parts[0]) else { continue }
                 known[fp] = KnownOffset(offset: offset, path: String(parts[2]), done: parts[1] == "done")
             }
+            if !loaded.problems.isEmpty {
+                logger.warning("file positions restart from the well-formed lines of the position file; files without one are read from their saved state if any, new files from their start", metadata: [
+                    "files_known": "\(known.count)", "bad_lines": "\(loaded.problems.count)",
+                ])
+            }
         }
     }
 
-    /// Files in the order they are read: rotated ones first (they hold the older lines).
+    mutating func takeAnotherPass() -> Bool {
+        defer { anotherPass = false }
+        return anotherPass
+    }
+
+    /// What a saved `file.<fingerprint>=<offset> open|done <path>` line must look like.
+    static func checkSaved(_ key: String, _ value: String) -> String? {
+        if key == "version" { return value == "1" ? nil : "version \(value) is not one this agent reads (1)" }
+        guard key.hasPrefix("file.") else { return nil }
+        guard key.count == 21, UInt64(key.dropFirst(5), radix: 16) != nil else { return "not a fingerprint of 16 hex digits" }
+        let parts = value.split(separator: " ", maxSplits: 2)
+        guard parts.count == 3, UInt64(parts[0]) != nil, parts[1] == "open" || parts[1] == "done" else {
+            return "not `<offset> open|done <path>`"
+        }
+        return nil
+    }
+
+    /// Files in the order they are read: rotated ones first (they hold the older lines), in the
+    /// order they were opened (catching up opens them oldest first).
     func readOrder() -> [TrackedFile] {
         files.filter(\.rotated) + files.filter { !$0.rotated }
     }
@@ -264,7 +324,9 @@ struct FollowState {
     }
 
     /// Matches the patterns against the file system: notices renamed and deleted files, opens
-    /// new ones, and on the first pass looks for files rotated while the agent was down.
+    /// new ones, and catches up on rotated files: on the first pass for every live file and every
+    /// saved one, later for each file found rotated (several rotations may have passed between
+    /// two looks).
     mutating func discover() throws {
         var current: [String: (UInt64, UInt64)] = [:]
         for pattern in configuration.patterns {
@@ -275,6 +337,10 @@ struct FollowState {
                 current[path] = (UInt64(st.st_dev), UInt64(st.st_ino))
             }
         }
+        // What was read before this pass: the newest of these in a chain of rotated files is
+        // where catching up starts.
+        let anchors = Set(known.keys).union(files.compactMap { $0.fingerprint?.value })
+        var rotatedNow: [String] = []
         // A tracked file whose path now leads elsewhere (or nowhere) has been rotated or deleted.
         for f in files where !f.rotated {
             if let id = current[f.path], id == (f.device, f.inode) { continue }
@@ -286,10 +352,14 @@ struct FollowState {
             f.rotated = true
             f.lastGrowth = .now
             counts.rotations += 1
+            rotatedNow.append(f.path)
             logger.info("file rotated or deleted; reading it to its end", metadata: ["path": "\(f.path)"])
         }
+        let siblings = siblingsAmong(Set(current.keys))
         for (path, id) in current.sorted(by: { $0.key < $1.key }) {
             if files.contains(where: { ($0.device, $0.inode) == id }) { continue }
+            // Rotated copies that a glob matches are read by catching up, not as new files.
+            if siblings.contains(path) || leftAlone.contains([id.0, id.1]) { continue }
             do {
                 try open(path: path)
                 unreadable.remove(path)
@@ -302,8 +372,41 @@ struct FollowState {
         }
         if firstDiscovery {
             firstDiscovery = false
-            findRotatedWhileDown()
+            var bases = Set(current.keys.filter { !siblings.contains($0) })
+            for k in known.values where !k.path.isEmpty { bases.insert(Self.livePath(of: k.path)) }
+            for base in bases.sorted() { catchUp(live: base, anchors: anchors) }
+            reportLost()
+        } else {
+            for base in Set(rotatedNow).sorted() { catchUp(live: base, anchors: anchors) }
         }
+    }
+
+    /// The matches that are rotated names of another match (`app.log.1` beside `app.log`,
+    /// `bbb-web.2026-11-20.log` beside `bbb-web.log`). Worked out again only when the matches change.
+    private mutating func siblingsAmong(_ matches: Set<String>) -> Set<String> {
+        if matches == lastMatches { return siblingMatches }
+        var byDir: [String: [String]] = [:]
+        for m in matches { byDir[PosixFile.directory(of: m), default: []].append(Self.fileName(m)) }
+        var out: Set<String> = []
+        for (dir, names) in byDir where names.count > 1 {
+            for name in names where names.contains(where: { $0 != name && RotatedSibling.parse(name, live: $0) != nil }) {
+                out.insert(dir + "/" + name)
+            }
+        }
+        lastMatches = matches
+        siblingMatches = out
+        return out
+    }
+
+    static func fileName(_ path: String) -> String {
+        String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
+    }
+
+    /// The live file a rotated path belongs to (`/x/app.log.2.gz` gives `/x/app.log`); the path
+    /// itself when it is not a rotated name.
+    static func livePath(of path: String) -> String {
+        guard let live = RotatedSibling.liveName(of: fileName(path)) else { return path }
+        return PosixFile.directory(of: path) + "/" + live
     }
 
     /// Opens a file that the patterns match and that is not open yet. Its offset is the saved one
@@ -321,7 +424,20 @@ struct FollowState {
             close(fd)
             throw FileError(path: path, operation: "stat", errno: e)
         }
-        let fp = try FileFingerprint.read(fd: fd, path: path)
+        var gz: GzipStream? = nil
+        let fp: FileFingerprint?
+        if path.hasSuffix(".gz") {
+            do {
+                let stream = try GzipStream(fd: fd, path: path)
+                fp = try FileFingerprint.of(prefix: stream.prefix(FileFingerprint.maxBytes))
+                gz = stream
+            } catch {
+                close(fd)
+                throw error
+            }
+        } else {
+            fp = try FileFingerprint.read(fd: fd, path: path)
+        }
         if let fp, files.contains(where: { $0.fingerprint == fp }) {
             // A copy of a file already open (copytruncate's copy, or a second name matching the
             // patterns): the original is read; the copy is used only if the original is truncated.
@@ -332,7 +448,7 @@ struct FollowState {
         if forced == nil, let fp, let k = known.removeValue(forKey: fp.value) {
             offset = k.offset
             retiredOrder.removeAll { $0 == fp.value }
-            if offset > UInt64(st.st_size) {
+            if gz == nil, offset > UInt64(st.st_size) {
                 logger.warning("file is shorter than its saved offset; reading it from the start", metadata: [
                     "path": "\(path)", "saved": "\(offset)", "size": "\(st.st_size)",
                 ])
@@ -343,64 +459,130 @@ struct FollowState {
         let f = TrackedFile(fd: fd, path: path, device: UInt64(st.st_dev), inode: UInt64(st.st_ino), offset: offset)
         f.fingerprint = fp
         f.rotated = rotatedCopy
+        f.gz = gz
         files.append(f)
         counts.filesOpened += 1
         logger.debug("reading file", metadata: ["path": "\(path)", "offset": "\(offset)"])
-    }
-
-    /// Names logrotate and friends give a rotated `name`: `name.1`, `name-20261122`, `name.1.gz`.
-    static func rotatedNames(of path: String) -> [String] {
-        let dir = PosixFile.directory(of: path)
-        let base = String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...])
-        guard let names = try? PosixFile.list(dir) else { return [] }
-        return names.filter { $0 != base && ($0.hasPrefix(base + ".") || $0.hasPrefix(base + "-")) }
-            .sorted().map { dir + "/" + $0 }
     }
 
     static func isCompressed(_ path: String) -> Bool {
         [".gz", ".xz", ".bz2", ".zst", ".lz4", ".Z"].contains { path.hasSuffix($0) }
     }
 
-    /// Saved files that the patterns no longer find were rotated while the agent was down: look
-    /// for them by fingerprint among the rotated names and finish them from the saved offset.
-    mutating func findRotatedWhileDown() {
-        let missing = known.filter { !$0.value.path.isEmpty && !$0.value.done }
-        for (fp, k) in missing {
-            var found = false
-            for candidate in Self.rotatedNames(of: k.path) where !Self.isCompressed(candidate) {
-                let fd = Glibc.open(candidate, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { continue }
-                let cfp = try? FileFingerprint.read(fd: fd, path: candidate)
-                let size = (try? PosixFile.size(fd, path: candidate)) ?? 0
-                close(fd)
-                guard cfp?.value == fp else { continue }
-                if size <= k.offset {
-                    found = true   // read to its end before: nothing to finish
-                    known[fp]?.done = true
-                    break
-                }
-                do {
-                    try open(path: candidate, rotatedCopy: true, offset: k.offset)
-                    known.removeValue(forKey: fp)
-                    counts.recoveredRotated += 1
-                    logger.notice("finishing a file rotated while the agent was down", metadata: [
-                        "path": "\(candidate)", "was": "\(k.path)", "offset": "\(k.offset)",
-                    ])
-                    found = true
-                } catch {
-                    logger.warning("cannot open a rotated file", metadata: ["path": "\(candidate)", "error": "\(error)"])
-                }
-                break
+    /// The fingerprint and (device, inode) of a file, decompressing a `.gz`; nil when it cannot
+    /// be read or has no complete first line yet.
+    static func identify(_ path: String) -> (fingerprint: UInt64, id: [UInt64])? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        let fp: FileFingerprint?
+        if path.hasSuffix(".gz") {
+            guard let gz = try? GzipStream(fd: fd, path: path), let head = try? gz.prefix(FileFingerprint.maxBytes) else { return nil }
+            fp = FileFingerprint.of(prefix: head)
+        } else {
+            fp = try? FileFingerprint.read(fd: fd, path: path)
+        }
+        guard let fp else { return nil }
+        return (fp.value, [UInt64(st.st_dev), UInt64(st.st_ino)])
+    }
+
+    /// Catches up on the rotated siblings of `live` (`RotatedSibling` names them and orders them,
+    /// oldest first; the live file comes last). Files are known by fingerprint, not by name:
+    ///
+    /// - one with a saved offset that was being read is finished from that offset (in the
+    ///   decompressed content if it was compressed since); one read to its end is not read again;
+    /// - the anchor is the newest file of the chain that was read before (`anchors`); a file
+    ///   never seen before that is newer than the anchor holds only lines written while the agent
+    ///   was not looking, and is read from its start;
+    /// - one never seen before that is older than the anchor is left alone: it is history from
+    ///   before the agent first ran, or was read under a name that is gone;
+    /// - without an anchor (a first start) no rotated file is read, only the live one.
+    ///
+    /// Files are opened in chain order, so they are read oldest first, then the live file.
+    mutating func catchUp(live: String, anchors: Set<UInt64>) {
+        struct Link { var path: String; var id: [UInt64]; var fp: UInt64; var compressed: Bool }
+        var chain: [Link] = []
+        for s in RotatedSibling.siblings(of: live) {
+            guard let (fp, id) = Self.identify(s.path) else { continue }
+            if let i = chain.firstIndex(where: { $0.fp == fp }) {
+                // The same content twice (NAME.1 and NAME.1.gz while gzip runs): read the plain one.
+                leftAlone.insert(s.compressed ? id : chain[i].id)
+                if chain[i].compressed && !s.compressed { chain[i] = Link(path: s.path, id: id, fp: fp, compressed: false) }
+                continue
             }
-            if !found && !files.contains(where: { $0.fingerprint?.value == fp }) {
-                // It was being read when the agent stopped, and is gone or compressed now: what was
-                // written to it after the saved offset, if anything, cannot be read. Say so, once.
-                counts.lostFiles += 1
-                logger.warning("a file being read was deleted or compressed while the agent was down; anything written to it after the saved offset is lost", metadata: [
-                    "was": "\(k.path)", "offset": "\(k.offset)",
+            chain.append(Link(path: s.path, id: id, fp: fp, compressed: s.compressed))
+        }
+        guard !chain.isEmpty else { return }
+        let liveFP = files.first(where: { !$0.rotated && $0.path == live })?.fingerprint?.value
+            ?? (Self.identify(live)?.fingerprint)
+        let anchor: Int
+        if let liveFP, anchors.contains(liveFP) {
+            anchor = chain.count
+        } else if let i = chain.lastIndex(where: { anchors.contains($0.fp) }) {
+            anchor = i
+        } else {
+            for link in chain { leftAlone.insert(link.id) }
+            counts.olderRotatedSkipped += chain.count
+            return
+        }
+        for (i, link) in chain.enumerated() {
+            if files.contains(where: { $0.fingerprint?.value == link.fp }) { continue }   // being read
+            var offset: UInt64 = 0
+            if let k = known[link.fp] {
+                if k.done { leftAlone.insert(link.id); continue }
+                if !link.compressed, let size = Self.size(of: link.path), size <= k.offset {
+                    // Read to its end before: nothing to finish.
+                    known[link.fp]?.done = true
+                    leftAlone.insert(link.id)
+                    continue
+                }
+                offset = k.offset
+            } else if i < anchor {
+                leftAlone.insert(link.id)
+                counts.olderRotatedSkipped += 1
+                continue
+            }
+            let before = files.count
+            do {
+                try open(path: link.path, rotatedCopy: true, offset: offset)
+            } catch {
+                logger.warning("cannot open a rotated file to catch up on it", metadata: ["path": "\(link.path)", "error": "\(error)"])
+                continue
+            }
+            guard files.count > before, let f = files.last else { continue }
+            f.catchingUp = true
+            if let k = known.removeValue(forKey: link.fp) {
+                retiredOrder.removeAll { $0 == link.fp }
+                counts.recoveredRotated += 1
+                logger.notice("catching up: finishing a file rotated while the agent was not reading it, from its saved offset", metadata: [
+                    "path": "\(link.path)", "was": "\(k.path)", "offset": "\(offset)", "compressed": "\(link.compressed)",
                 ])
-                known[fp]?.done = true
+            } else {
+                counts.caughtUpFiles += 1
+                logger.notice("catching up: reading a rotated file never seen before, newer than the last one read, from its start", metadata: [
+                    "path": "\(link.path)", "live": "\(live)", "compressed": "\(link.compressed)",
+                ])
             }
+        }
+    }
+
+    static func size(of path: String) -> UInt64? {
+        var st = stat()
+        return stat(path, &st) == 0 ? UInt64(st.st_size) : nil
+    }
+
+    /// Saved files being read that catching up found nowhere, plain or gzip (deleted, or
+    /// compressed in a way not read): what was written to them after the saved offset is lost. Said once.
+    mutating func reportLost() {
+        for (fp, k) in known where !k.path.isEmpty && !k.done {
+            if files.contains(where: { $0.fingerprint?.value == fp }) { continue }
+            counts.lostFiles += 1
+            logger.warning("a file being read was deleted (or compressed other than by gzip) while the agent was down; anything written to it after the saved offset is lost", metadata: [
+                "was": "\(k.path)", "offset": "\(k.offset)",
+            ])
+            known[fp]?.done = true
         }
     }
 
@@ -410,16 +592,21 @@ struct FollowState {
     mutating func readBatch(_ f: TrackedFile) throws -> FileBatch? {
         var st = stat()
         guard fstat(f.fd, &st) == 0 else { throw FileError(path: f.path, operation: "stat", errno: errno) }
-        let size = UInt64(st.st_size)
+        let size = f.readableSize(st)
         if f.fingerprint == nil {
-            f.fingerprint = try FileFingerprint.read(fd: f.fd, path: f.path, final: !configuration.follow)
+            if let gz = f.gz {
+                f.fingerprint = FileFingerprint.of(prefix: try gz.prefix(FileFingerprint.maxBytes), final: true)
+            } else {
+                f.fingerprint = try FileFingerprint.read(fd: f.fd, path: f.path, final: !configuration.follow)
+            }
             guard let fp = f.fingerprint else { return nil }
             if let k = known.removeValue(forKey: fp.value), k.offset <= size {
                 // Seen before under this fingerprint (the agent restarted before its first line was complete).
                 f.committed = k.offset; f.lineStart = k.offset; f.scanned = k.offset
             }
-        } else if try size < f.scanned || !f.fingerprint!.matches(fd: f.fd, path: f.path) {
+        } else if f.gz == nil, try size < f.scanned || !f.fingerprint!.matches(fd: f.fd, path: f.path) {
             try truncated(f, size: size)
+            if anotherPass { return nil }   // older files to read first
             return try readBatch(f)
         }
         if f.scanned >= size {
@@ -436,7 +623,21 @@ struct FollowState {
         var passedOver = 0
         while scannedLines < configuration.batchLines && f.scanned < size {
             let want = Int(min(UInt64(buffer.count), size - f.scanned))
-            let n = buffer.withUnsafeMutableBytes { Glibc.pread(f.fd, $0.baseAddress!, want, off_t(f.scanned)) }
+            let n: Int
+            if let gz = f.gz {
+                do {
+                    n = try buffer.withUnsafeMutableBytes { raw throws -> Int in try gz.read(into: raw.baseAddress!, count: want, at: f.scanned) }
+                } catch {
+                    // Corrupt, or cut short: what was read stays delivered, the rest cannot be had.
+                    logger.warning("cannot decompress a rotated file further; the rest of it is not read", metadata: [
+                        "path": "\(f.path)", "error": "\(error)",
+                    ])
+                    f.failed = true
+                    break
+                }
+            } else {
+                n = buffer.withUnsafeMutableBytes { Glibc.pread(f.fd, $0.baseAddress!, want, off_t(f.scanned)) }
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw FileError(path: f.path, operation: "read", errno: errno)
@@ -490,6 +691,7 @@ struct FollowState {
             bytesRead += UInt64(consumed)
         }
         counts.lines += scannedLines
+        f.linesRead += scannedLines
         counts.passedOver += passedOver
         counts.bytes += bytesRead
         if passedOver > 0 { linesRead.increment(by: Int64(passedOver)) }
@@ -546,6 +748,7 @@ struct FollowState {
     private mutating func truncated(_ f: TrackedFile, size: UInt64) throws {
         counts.truncations += 1
         let old = f.fingerprint
+        let filesBefore = files.count
         logger.notice("file truncated or rewritten in place; reading it again from its start", metadata: [
             "path": "\(f.path)", "offset": "\(f.committed)", "size": "\(size)",
         ])
@@ -553,12 +756,11 @@ struct FollowState {
             // Hand the old identity to the copy so the live file can take a new one.
             f.fingerprint = nil
             var copied = false
-            for candidate in Self.rotatedNames(of: f.path) where !Self.isCompressed(candidate) {
-                let fd = Glibc.open(candidate, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { continue }
-                let cfp = try? FileFingerprint.read(fd: fd, path: candidate)
-                close(fd)
-                guard cfp == old, !files.contains(where: { $0.path == candidate }) else { continue }
+            // Newest first: the copy is usually NAME.1 (or NAME.1.gz without delaycompress).
+            for sibling in RotatedSibling.siblings(of: f.path).reversed() {
+                let candidate = sibling.path
+                guard Self.identify(candidate)?.fingerprint == old.value,
+                      !files.contains(where: { $0.path == candidate }) else { continue }
                 let before = files.count
                 try open(path: candidate, rotatedCopy: true, offset: f.committed)
                 copied = files.count > before
@@ -580,6 +782,12 @@ struct FollowState {
         f.head.removeAll()
         f.overlong = false
         f.sawEnd = false
+        // Truncated more than once since the last look: the copies made in between are newer
+        // than the one just found and were never seen.
+        var anchors = Set(known.keys).union(files.compactMap { $0.fingerprint?.value })
+        if let old { anchors.insert(old.value) }
+        catchUp(live: f.path, anchors: anchors)
+        if files.count > filesBefore { anotherPass = true }
     }
 
     private mutating func remember(_ fp: UInt64, offset: UInt64, path: String, done: Bool = true) {
@@ -598,14 +806,21 @@ struct FollowState {
         var done: [TrackedFile] = []
         for f in files where f.rotated || !follow {
             var st = stat()
-            let size = fstat(f.fd, &st) == 0 ? UInt64(st.st_size) : 0
-            guard f.scanned >= size else { continue }
+            guard fstat(f.fd, &st) == 0 else { continue }
+            guard f.scanned >= f.readableSize(st) else { continue }
             if follow && now - f.lastGrowth < configuration.rotatedGrace { continue }
             done.append(f)
         }
         for f in done {
             // A live file read to its end in one-shot mode is not finished: it may grow, rotate.
-            if let fp = f.fingerprint { remember(fp.value, offset: f.committed, path: f.path, done: f.rotated) }
+            // A compressed file that could not be read on is not finished either.
+            if let fp = f.fingerprint { remember(fp.value, offset: f.committed, path: f.path, done: f.rotated && !f.failed) }
+            if f.catchingUp {
+                counts.caughtUpLines += f.linesRead
+                logger.notice("caught up on a rotated file", metadata: [
+                    "path": "\(f.path)", "lines": "\(f.linesRead)", "from_offset": "\(f.startOffset)", "to_offset": "\(f.committed)",
+                ])
+            }
             files.removeAll { $0 === f }
         }
     }

@@ -104,12 +104,41 @@ public struct JournalReader: LineSource {
         self.onNewBoot = onNewBoot
     }
 
+    /// The saved position. A position file that is malformed, or that holds no usable cursor,
+    /// is not a silent restart: the store logs and keeps aside the file, and the reader says from
+    /// where it reads instead.
+    func loadSaved() throws(FileError) -> [String: String]? {
+        guard let store = configuration.positions,
+              let loaded = try store.loadChecked(configuration.name, logger: logger, check: { key, value in
+                  switch key {
+                  case "cursor": return value.isEmpty ? "empty cursor" : (JournalCursor(value) == nil ? "not a journal cursor" : nil)
+                  case "time": return UInt64(value) == nil ? "not microseconds since the epoch" : nil
+                  default: return nil
+                  }
+              })
+        else { return nil }
+        if loaded.problems.isEmpty && JournalPoint(fields: loaded.fields) != nil { return loaded.fields }
+        let from: String
+        if JournalPoint(fields: loaded.fields) != nil {
+            from = "after the saved cursor (its well-formed lines)"
+        } else {
+            from = configuration.start == .head ? "the oldest entry of the journal (nothing usable was saved)"
+                : "the newest entry of the journal (nothing usable was saved)"
+        }
+        logger.warning("the saved journal position is not usable as it is; reading the journal from \(from)", metadata: [
+            "file": "\(store.path(for: configuration.name))",
+            "kept_aside": "\(loaded.keptAside ?? "(not moved)")",
+            "problems": "\(loaded.problems.map(\.description))",
+        ])
+        return loaded.fields
+    }
+
     public func run(deliver: @escaping @Sendable ([LogLine]) async throws -> Void) async throws {
         SigbusGuard.install()
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
         defer { pool.shutdownGracefully { _ in } }
-        let saved = try configuration.positions?.load(configuration.name)
+        let saved = try loadSaved()
         let session = JournalSessionBox(JournalSession(configuration: configuration, logger: logger, counts: countsBox, onNewBoot: onNewBoot))
         let waiter = try ReadinessWaiter()
         var saver = ThrottledPositionSaver(store: configuration.positions, source: configuration.name)

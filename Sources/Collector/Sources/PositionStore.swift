@@ -1,7 +1,26 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
+import Metrics
 import UsageRecords
+
+/// A line of a position file that does not read back, and why.
+public struct PositionProblem: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var line: Int
+    public var reason: String
+
+    public var description: String { "\(path):\(line): \(reason)" }
+}
+
+/// What `PositionStore.loadChecked` read: the good fields, the bad lines, and where the
+/// malformed file was kept aside (nil when it was well formed or could not be renamed).
+public struct LoadedPosition: Sendable, Equatable {
+    public var fields: [String: String]
+    public var problems: [PositionProblem]
+    public var keptAside: String?
+}
 
 /// Where each source keeps its position: one small file per source in a folder under the state
 /// directory (`/var/lib/meetmeter-agent/positions/`). A write replaces the file atomically
@@ -28,15 +47,75 @@ public struct PositionStore: Sendable {
     }
 
     /// The saved fields of a source, or nil when it has never saved. A file that does not read
-    /// back (it cannot be torn, but could be edited by hand) is an error, not a silent restart.
-    public func load(_ source: String) throws(FileError) -> [String: String]? {
-        guard let bytes = try PosixFile.readWhole(path(for: source)) else { return nil }
+    /// back (it cannot be torn, but could be edited by hand or damaged) is not skipped in silence:
+    /// see `loadChecked`.
+    public func load(_ source: String, logger: Logger? = nil,
+                     check: (_ key: String, _ value: String) -> String? = { _, _ in nil }) throws(FileError) -> [String: String]?
+    {
+        try loadChecked(source, logger: logger, check: check)?.fields
+    }
+
+    /// The saved fields of a source and what was wrong with its file. Each line is `key=value`;
+    /// `check` may find fault with a value (nil: fine). A malformed file is logged (a warning
+    /// naming the file, each bad line and what is wrong), counted
+    /// (`meetmeter_agent_position_files_malformed_total`) and kept aside as `<file>.bad` (the last
+    /// one is kept); the well-formed lines are used, and the source says where it resumes.
+    public func loadChecked(_ source: String, logger: Logger? = nil,
+                            check: (_ key: String, _ value: String) -> String? = { _, _ in nil }) throws(FileError) -> LoadedPosition?
+    {
+        let file = path(for: source)
+        guard let bytes = try PosixFile.readWhole(file) else { return nil }
         var fields: [String: String] = [:]
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            guard let eq = line.firstIndex(of: "=") else { continue }
-            fields[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        var firstLine: [String: Int] = [:]
+        var problems: [PositionProblem] = []
+        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        if bytes.isEmpty { problems.append(PositionProblem(path: file, line: 1, reason: "the file is empty")) }
+        for (i, raw) in lines.enumerated() {
+            let number = i + 1
+            if raw.isEmpty { continue }
+            guard let line = String(validating: raw, as: UTF8.self) else {
+                problems.append(PositionProblem(path: file, line: number, reason: "not UTF-8 text"))
+                continue
+            }
+            guard let eq = line.firstIndex(of: "=") else {
+                problems.append(PositionProblem(path: file, line: number, reason: "no '=' (each line is key=value): \(Self.excerpt(line))"))
+                continue
+            }
+            let key = String(line[..<eq]), value = String(line[line.index(after: eq)...])
+            if key.isEmpty {
+                problems.append(PositionProblem(path: file, line: number, reason: "empty key"))
+                continue
+            }
+            if let first = firstLine[key] {
+                problems.append(PositionProblem(path: file, line: number, reason: "key \(key) given again (first on line \(first))"))
+                continue
+            }
+            if let reason = check(key, value) {
+                problems.append(PositionProblem(path: file, line: number, reason: "\(key): \(reason)"))
+                continue
+            }
+            firstLine[key] = number
+            fields[key] = value
         }
-        return fields
+        guard !problems.isEmpty else { return LoadedPosition(fields: fields, problems: [], keptAside: nil) }
+        let log = logger ?? Logger(label: "meetmeter.positions")
+        let aside = file + ".bad"
+        let keptAside = rename(file, aside) == 0 ? aside : nil
+        for p in problems.prefix(10) {
+            log.warning("malformed line in a position file", metadata: [
+                "file": "\(p.path)", "line": "\(p.line)", "problem": "\(p.reason)",
+            ])
+        }
+        log.warning("position file is malformed; its well-formed lines are used and the file is kept aside", metadata: [
+            "file": "\(file)", "source": "\(source)", "bad_lines": "\(problems.count)", "good_lines": "\(fields.count)",
+            "kept_aside": "\(keptAside ?? "(could not rename: \(String(cString: strerror(errno))))")",
+        ])
+        Counter(label: "meetmeter_agent_position_files_malformed_total", dimensions: [("source", source)]).increment()
+        return LoadedPosition(fields: fields, problems: problems, keptAside: keptAside)
+    }
+
+    private static func excerpt(_ line: String) -> String {
+        line.count <= 60 ? "\"\(line)\"" : "\"\(line.prefix(60))...\""
     }
 
     /// Replaces the saved fields of a source atomically. Values must not hold newlines.
