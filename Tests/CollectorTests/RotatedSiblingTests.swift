@@ -42,7 +42,7 @@ import Testing
             RotatedSibling(path: path, compressed: gz, age: age, mtime: mtime)
         }
         let ordered = RotatedSibling.order([
-            s("a.1", .index(1), 50), s("a.3.gz", .index(3), 10), s("a.2.gz", .index(2), 30), s("a.2", .index(2), 30),
+            s("a.1", .index(1), 50), s("a.3.gz", .index(3), 10, gz: true), s("a.2.gz", .index(2), 30, gz: true), s("a.2", .index(2), 30),
             s("b.2026-11-21.log", .date("20261121", 0), 5), s("b.2026-11-20.1.log", .date("20261120", 1), 4),
             s("b.2026-11-20.0.log", .date("20261120", 0), 4),
         ])
