@@ -113,7 +113,9 @@ public struct JournalReader: LineSource {
                   switch key {
                   case "cursor": return value.isEmpty ? "empty cursor" : (JournalCursor(value) == nil ? "not a journal cursor" : nil)
                   case "time": return UInt64(value) == nil ? "not microseconds since the epoch" : nil
-                  default: return nil
+                  case "boot": return nil
+                  // The reader writes these three keys only: anything else is damage.
+                  default: return "not a key of a journal position (cursor, time, boot)"
                   }
               })
         else { return nil }
