@@ -21,6 +21,22 @@ public struct SourceRunner: Sendable {
     }
 }
 
+/// The parts of a running agent, each a task of its own.
+public enum AgentPart: String, Sendable {
+    case shipper, heartbeat, storageSampler = "storage sampler", readers = "sources"
+}
+
+public enum AgentError: Error, CustomStringConvertible {
+    /// A part that runs until cancelled returned by itself.
+    case partEnded(AgentPart)
+
+    public var description: String {
+        switch self {
+        case .partEnded(let part): "the agent's \(part.rawValue) stopped by itself; the agent stops so that it is restarted"
+        }
+    }
+}
+
 /// The agent: sources → parsers → spool → shipper, wired from agent.toml.
 public struct Agent: Sendable {
     public enum Mode: Sendable {
@@ -39,7 +55,9 @@ public struct Agent: Sendable {
 
     /// - Parameter spool: the spool of the agent this one replaces (a reload): one folder must
     ///   never have two spools appending to it.
-    public init(configuration: AgentConfiguration, logger: Logger, spool: Spool? = nil,
+    /// - Parameter disk: told of writes that find the state directory full; the spool's own
+    ///   when a spool is given.
+    public init(configuration: AgentConfiguration, logger: Logger, spool: Spool? = nil, disk: StateDisk? = nil,
                 makeParser: @escaping @Sendable (_ software: String) throws -> any LogParser,
                 makeSources: @escaping @Sendable (Mode) throws -> [SourceRunner]) throws
     {
@@ -49,7 +67,7 @@ public struct Agent: Sendable {
         self.makeParser = makeParser
         self.spool = try spool ?? Spool(
             configuration: SpoolConfiguration(directory: configuration.stateDirectory + "/spool", maxBytes: configuration.spoolMaxBytes),
-            logger: logger)
+            logger: logger, disk: disk)
     }
 
     var shipper: Shipper {
@@ -81,27 +99,42 @@ public struct Agent: Sendable {
             "host": "\(configuration.host)", "sources": "\(sources.map(\.name))",
             "aggregator": "\(configuration.aggregatorHost):\(configuration.aggregatorPort)",
         ])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await shipper.run() }
+        try await withThrowingTaskGroup(of: AgentPart.self) { group in
+            group.addTask { try await shipper.run(); return .shipper }
             if mode == .follow {
-                group.addTask { try await heartbeat.run() }
+                group.addTask { try await heartbeat.run(); return .heartbeat }
                 if let storage = configuration.storage {
                     let sampler = StorageSampler(
                         host: configuration.host, interval: storage.interval, recordingRoots: storage.recordingRoots,
                         filesystems: storage.filesystems, spool: spool, logger: logger,
                         quietPeriod: storage.quietPeriod, rewalkAfter: storage.rewalkAfter)
-                    group.addTask { try await sampler.run() }
+                    group.addTask { try await sampler.run(); return .storageSampler }
                 }
             }
-            try await withThrowingTaskGroup(of: Void.self) { readers in
-                for (source, pipeline) in zip(sources, pipelines) {
-                    readers.addTask {
-                        try await source.run { lines in try await pipeline.deliver(lines) }
+            let readerParts = Array(zip(sources, pipelines))
+            group.addTask {
+                try await withThrowingTaskGroup(of: Void.self) { readers in
+                    for (source, pipeline) in readerParts {
+                        readers.addTask {
+                            try await source.run { lines in try await pipeline.deliver(lines) }
+                        }
                     }
+                    try await readers.waitForAll()
                 }
-                try await readers.waitForAll()
+                return .readers
             }
-            if mode == .drain {
+            // Every part runs until cancelled; the first to end otherwise, by an error or not,
+            // ends the agent with an error (a daemon that stops by itself must not look like one
+            // that was told to: systemd restarts only what fails).
+            while let part = try await group.next() {
+                if Task.isCancelled { break }
+                if part == .readers {
+                    if mode == .drain { break }
+                    if sources.isEmpty { continue }
+                }
+                throw AgentError.partEnded(part)
+            }
+            if mode == .drain && !Task.isCancelled {
                 // Everything is read and spooled; wait for the aggregator to have all of it.
                 var waited = 0
                 while await spool.pendingRecords > 0 {
@@ -112,10 +145,8 @@ public struct Agent: Sendable {
                         logger.info("waiting for the aggregator to acknowledge", metadata: ["pending": "\(pending)"])
                     }
                 }
-                group.cancelAll()
-            } else {
-                try await group.next()
             }
+            group.cancelAll()
         }
         var total = ParseCounts()
         for p in pipelines { total.add(await p.counts) }
@@ -130,9 +161,11 @@ extension Agent {
     /// The agent as agent.toml describes it: its file and journal sources, each read by the parser
     /// of its `software`.
     public init(configuration: AgentConfiguration, logger: Logger, spool: Spool? = nil) throws {
-        try self.init(configuration: configuration, logger: logger, spool: spool,
+        // One StateDisk for the spool and the position files: one episode, one log line.
+        let disk = spool?.disk ?? StateDisk(logger: logger)
+        try self.init(configuration: configuration, logger: logger, spool: spool, disk: disk,
                       makeParser: { try ParserChoice.make(software: $0, options: configuration.parserOptions) }) { mode in
-            try SourceFactory.make(configuration: configuration, follow: mode == .follow, logger: logger).map { made in
+            try SourceFactory.make(configuration: configuration, follow: mode == .follow, logger: logger, disk: disk).map { made in
                 let source = made.source
                 let follower = source as? FileFollower
                 return SourceRunner(name: source.name, software: made.software,

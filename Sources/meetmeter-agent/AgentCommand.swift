@@ -129,17 +129,26 @@ struct ReloadError: Error, CustomStringConvertible {
 }
 
 /// `/health` of the agent: behind when the oldest record not yet acknowledged waited longer than
-/// `[metrics] max_lag`.
+/// `[metrics] max_lag`, or while a write waits for room on the state directory's file system.
 enum AgentHealth {
     static func report(host: String, spool: Spool, maxLag: Int64) async -> HealthReport {
         let age = await spool.oldestPendingAge
         let seconds = age.map { $0.components.seconds } ?? 0
-        return HealthReport(healthy: seconds <= maxLag, facts: [
+        let disk = spool.disk
+        var facts: [(String, JSONValue)] = [
             ("host", .string(host)),
             ("pending_records", .integer(await spool.pendingRecords)),
             ("pending_bytes", .integer(await spool.pendingBytes)),
+            ("spool_disk_bytes", .integer(await spool.diskBytes)),
+            ("spool_limit_bytes", .integer(spool.limitBytes)),
             ("oldest_pending_seconds", .integer(seconds)),
             ("max_lag_seconds", .integer(maxLag)),
-        ])
+            ("state_disk_full", .bool(disk.isFull)),
+        ]
+        if let lasted = disk.fullFor {
+            facts.append(("state_disk_full_seconds", .integer(lasted.components.seconds)))
+            facts.append(("state_disk_waiting", .array(disk.blockedWriters.map { .string($0) })))
+        }
+        return HealthReport(healthy: seconds <= maxLag && !disk.isFull, facts: facts)
     }
 }

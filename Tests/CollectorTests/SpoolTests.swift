@@ -130,6 +130,54 @@ func sampleRecords(_ n: Int, from start: Int = 0, host: String = "h") -> [UsageR
         await #expect(throws: CancellationError.self) { _ = try await reader.value }
     }
 
+    /// What the spool's segment files hold on disk, by the file system's own count.
+    static func segmentBytesOnDisk(_ dir: String) throws -> UInt64 {
+        var total: UInt64 = 0
+        for name in try PosixFile.list(dir) where name.hasPrefix("segment-") {
+            var st = stat()
+            if stat(dir + "/" + name, &st) == 0 { total += UInt64(st.st_size) }
+        }
+        return total
+    }
+
+    /// Issue 20, item 6: the limit bounds the bytes on disk, acknowledged parts of a segment
+    /// included, while a writer fills and a reader acknowledges a few records at a time.
+    @Test func theLimitBoundsTheBytesOnDiskWhileFillingAndAcknowledging() async throws {
+        let dir = temporaryDirectory("spool-disk-bound")
+        defer { removeTree(dir) }
+        let limit: UInt64 = 64 * 1024
+        let spool = try Spool(configuration: SpoolConfiguration(directory: dir, maxBytes: limit, segmentBytes: 16 * 1024))
+        #expect(spool.limitBytes == limit)
+        let total = 3000
+        let writer = Task {
+            var most: UInt64 = 0
+            for start in stride(from: 0, to: total, by: 10) {
+                try await spool.append(sampleRecords(10, from: start))
+                most = max(most, try Self.segmentBytesOnDisk(dir))
+            }
+            return most
+        }
+        // Acknowledge 7 at a time once the spool is full, so that segments are often partly done.
+        while await spool.pendingBytes < limit - 2048 { try await Task.sleep(for: .milliseconds(5)) }
+        var ids: [String] = []
+        var most: UInt64 = 0
+        var cursor: SpoolCursor?
+        while ids.count < total {
+            let batch = try await spool.entries(after: cursor, limit: 7)
+            ids += batch.map(\.id)
+            cursor = batch.last?.end
+            if let cursor { try await spool.acknowledge(through: cursor, count: batch.count) }
+            most = max(most, try Self.segmentBytesOnDisk(dir), await spool.diskBytes)
+        }
+        most = max(most, try await writer.value)
+        print("spool on disk: limit \(limit), most seen \(most) (\(Double(most) / Double(limit))x), records \(ids.count) of \(total), distinct \(Set(ids).count)")
+        #expect(most <= limit, "bytes on disk never above the limit")
+        #expect(ids == (0..<total).map { "h:t:\($0)" }, "every record once, in order")
+        #expect(await spool.pendingRecords == 0)
+        // Everything acknowledged: what is left on disk is at most the last segment.
+        #expect(try Self.segmentBytesOnDisk(dir) <= spool.segmentLimit + 16 * 1024)
+    }
+
     /// A spool never gets to fill its file system: the limit is lowered to the room there is.
     @Test func theLimitNeverExceedsTheRoomOnTheFileSystem() throws {
         let petabyte: UInt64 = 1 << 50

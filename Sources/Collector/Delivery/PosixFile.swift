@@ -88,14 +88,24 @@ enum PosixFile {
     static func replaceAtomically(_ path: String, with bytes: [UInt8]) throws(FileError) {
         let tmp = path + ".tmp"
         let fd = try open(tmp, O_WRONLY | O_CREAT | O_TRUNC)
-        defer { close(fd) }
         var failure: FileError?
         bytes.withUnsafeBytes { raw in
             do throws(FileError) { try writeAll(fd, raw, path: tmp) } catch { failure = error }
         }
-        if let failure { throw failure }
-        try fsync(fd, path: tmp)
-        guard rename(tmp, path) == 0 else { throw FileError(path: path, operation: "rename", errno: errno) }
+        if failure == nil {
+            do throws(FileError) { try fsync(fd, path: tmp) } catch { failure = error }
+        }
+        close(fd)
+        if let failure {
+            // A half-written temporary file would hold blocks of a file system that is full.
+            unlink(tmp)
+            throw failure
+        }
+        guard rename(tmp, path) == 0 else {
+            let e = errno
+            unlink(tmp)
+            throw FileError(path: path, operation: "rename", errno: e)
+        }
         try fsyncDirectory(directory(of: path))
     }
 

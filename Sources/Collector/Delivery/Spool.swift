@@ -27,7 +27,9 @@ public struct SpoolEntry: Sendable {
 
 public struct SpoolConfiguration: Sendable {
     public var directory: String
-    /// The most bytes of records not yet acknowledged; when reached, `append` waits.
+    /// The most bytes the spool's segment files may hold on disk, acknowledged parts of a segment
+    /// included (a segment is deleted only once all of it is acknowledged); when an append would
+    /// go over, it waits.
     public var maxBytes: UInt64
     public var segmentBytes: UInt64
 
@@ -43,8 +45,10 @@ public struct SpoolConfiguration: Sendable {
 /// Records are appended to segment files as `<crc32 hex> <record line>\n` and fsynced before
 /// `append` returns, so the caller may then advance its source position. The shipper reads them
 /// back in order and acknowledges what the aggregator committed; fully acknowledged segments are
-/// deleted. The spool is bounded: when full, `append` waits, so the sources stop reading and
-/// their positions stay put — nothing is dropped.
+/// deleted. The spool is bounded by what its segment files hold on disk: when full, `append`
+/// waits, so the sources stop reading and their positions stay put — nothing is dropped. A write
+/// that fails because the file system is full is undone (the segment cut back to its last whole
+/// record) and retried with backoff the same way (`StateDisk`).
 public actor Spool {
     public let configuration: SpoolConfiguration
     private let logger: Logger
@@ -61,10 +65,20 @@ public actor Spool {
     private let bytesGauge: Gauge
     private let recordsGauge: Gauge
     private let fullCounter: Counter
+    private let diskBytesGauge: Gauge
     private var isFull = false
+    /// Told of writes that fail for want of room; shared with the agent's position stores.
+    public nonisolated let disk: StateDisk
+    /// The `acked` file is behind the acknowledged position (its write found no room): written
+    /// again at the next acknowledgement or append.
+    private var ackFileStale = false
+    /// The size at which a segment is closed and the next begun: `configuration.segmentBytes`,
+    /// or a quarter of `limitBytes` when that is less, so that the one segment that is partly
+    /// acknowledged never keeps much of the limit from use.
+    public nonisolated let segmentLimit: UInt64
     /// The limit in force: `maxBytes`, or less when the file system had less room at start (the
     /// spool must never fill the disk that BigBlueButton records to).
-    public let limitBytes: UInt64
+    public nonisolated let limitBytes: UInt64
     /// When each appended batch that is not yet acknowledged arrived, oldest first, by the cursor
     /// of its end: the age of the oldest tells whether the agent is keeping up.
     private var appendTimes: [(end: SpoolCursor, at: ContinuousClock.Instant)] = []
@@ -87,10 +101,14 @@ public actor Spool {
     }
 
     /// Opens (or creates) the spool in its folder, repairing a torn last record left by a crash.
-    public init(configuration: SpoolConfiguration, logger: Logger = Logger(label: "meetmeter.spool")) throws {
+    public init(configuration: SpoolConfiguration, logger: Logger = Logger(label: "meetmeter.spool"),
+                disk: StateDisk? = nil) throws
+    {
         let r = try Self.recover(configuration.directory, logger: logger)
         self.configuration = configuration
         self.logger = logger
+        self.disk = disk ?? StateDisk(logger: logger)
+        self.diskBytesGauge = Gauge(label: "meetmeter_agent_spool_disk_bytes")
         self.bytesGauge = Gauge(label: "meetmeter_agent_spool_bytes")
         self.recordsGauge = Gauge(label: "meetmeter_agent_spool_records")
         self.fullCounter = Counter(label: "meetmeter_agent_spool_full_total")
@@ -107,6 +125,7 @@ public actor Spool {
             ])
         }
         self.limitBytes = limit
+        self.segmentLimit = min(configuration.segmentBytes, max(limit / 4, 4096))
         if r.pendingRecords > 0, let last = r.segments.last {
             // Records left from before a restart count as arrived now: their real age is unknown.
             self.appendTimes = [(SpoolCursor(segment: last, offset: r.sizes[last] ?? 0), .now)]
@@ -212,6 +231,28 @@ public actor Spool {
 
     public var pendingRecords: Int64 { pendingRecordCount }
 
+    /// Bytes the segment files hold on disk: what the limit bounds.
+    public var diskBytes: UInt64 {
+        var total: UInt64 = 0
+        for seq in segments { total += sizes[seq] ?? 0 }
+        return total
+    }
+
+    /// Whether every record written is acknowledged: then the last segment, all of it done, can
+    /// make way for a fresh one.
+    private var allAcknowledged: Bool {
+        guard let last = segments.last else { return true }
+        return acked.segment == last && acked.offset >= sizes[last] ?? 0
+    }
+
+    /// Whether `count` more bytes fit under the limit on disk, counting as free what a fresh
+    /// segment would reclaim when everything is acknowledged. A batch larger than the whole spool
+    /// is let in when the spool holds nothing pending, or it could never be.
+    private func fits(_ count: UInt64) -> Bool {
+        let held = allAcknowledged ? 0 : diskBytes
+        return held == 0 || held + count <= limitBytes
+    }
+
     /// Appends the records and fsyncs them. Returns only when they are safe on disk; waits while
     /// the spool is full.
     public func append(_ records: [UsageRecord]) async throws {
@@ -225,44 +266,107 @@ public actor Spool {
             frames.append(contentsOf: line.utf8)
             frames.append(0x0A)
         }
-        // A batch larger than the whole spool is let in when the spool is empty, or it could never be.
-        while pendingBytes > 0 && pendingBytes + UInt64(frames.count) > limitBytes {
-            if !isFull {
-                isFull = true
-                fullCounter.increment()
-                logger.warning("spool is full; reading stops until the aggregator acknowledges records",
-                               metadata: ["bytes": "\(pendingBytes)", "limit": "\(limitBytes)"])
+        var backoff = disk.initialBackoff
+        // Each waiting append is a writer of its own: a small one that gets through while a
+        // larger one still finds no room must not end the episode.
+        let writer = "spool append \(nextWaiter)"
+        nextWaiter += 1
+        while true {
+            while !fits(UInt64(frames.count)) {
+                if !isFull {
+                    isFull = true
+                    fullCounter.increment()
+                    logger.warning("spool is full; reading stops until the aggregator acknowledges records",
+                                   metadata: ["bytes": "\(diskBytes)", "pending_bytes": "\(pendingBytes)", "limit": "\(limitBytes)"])
+                }
+                try Task.checkCancellation()
+                await wait(forSpace: true)
             }
-            try Task.checkCancellation()
-            await wait(forSpace: true)
+            if isFull {
+                isFull = false
+                logger.info("spool has room again; reading resumes", metadata: ["bytes": "\(diskBytes)"])
+            }
+            do {
+                try write(frames, records: records.count)
+                disk.succeeded(writer)
+                break
+            } catch {
+                guard StateDisk.isNoRoom(error) else { throw error }
+                // Nothing of the batch counts as spooled: the caller keeps its position and waits.
+                disk.failed(writer, error)
+                do {
+                    try await Task.sleep(for: backoff)
+                } catch {
+                    disk.withdrew(writer)
+                    throw error
+                }
+                backoff = disk.next(after: backoff)
+            }
         }
-        if isFull {
-            isFull = false
-            logger.info("spool has room again; reading resumes", metadata: ["bytes": "\(pendingBytes)"])
+        writeStaleAckFile()
+        updateGauges()
+        wakeAll(&waitersForData)
+    }
+
+    /// Writes one batch at the end of the last segment (a fresh one when that is full, or when it
+    /// is all acknowledged and the batch would not fit beside it) and fsyncs it. A write or fsync
+    /// that fails is undone: the segment is cut back to its last whole record, so that a retry
+    /// appends where the reader expects the next frame.
+    private func write(_ frames: [UInt8], records: Int) throws(FileError) {
+        guard let current = segments.last else { return }
+        let size = sizes[current] ?? 0
+        if size >= segmentLimit || (size > 0 && allAcknowledged && diskBytes + UInt64(frames.count) > limitBytes) {
+            try roll(after: current)
         }
-        guard var last = segments.last else { return }
-        if (sizes[last] ?? 0) >= configuration.segmentBytes {
-            try PosixFile.fsync(writeFD, path: segmentPath(last))
-            close(writeFD)
-            last += 1
-            writeFD = try PosixFile.open(segmentPath(last), O_WRONLY | O_APPEND | O_CREAT)
-            try PosixFile.fsyncDirectory(configuration.directory)
-            segments.append(last)
-            sizes[last] = 0
-        }
+        guard let last = segments.last else { return }
         let path = segmentPath(last)
         let fd = writeFD
+        let before = sizes[last] ?? 0
         var failure: FileError?
         frames.withUnsafeBytes { raw in
             do throws(FileError) { try PosixFile.writeAll(fd, raw, path: path) } catch { failure = error }
         }
-        if let failure { throw failure }
-        try PosixFile.fsync(writeFD, path: path)
-        sizes[last, default: 0] += UInt64(frames.count)
-        pendingRecordCount += Int64(records.count)
+        if failure == nil {
+            do throws(FileError) { try PosixFile.fsync(fd, path: path) } catch { failure = error }
+        }
+        if let failure {
+            // Cutting back needs no room. If it fails, the segment no longer matches what the
+            // spool knows of it: that is not a full disk, and the agent stops.
+            guard ftruncate(fd, off_t(before)) == 0 else {
+                throw FileError(path: path, operation: "truncate after a failed write (\(failure))", errno: errno)
+            }
+            throw failure
+        }
+        sizes[last] = before + UInt64(frames.count)
+        pendingRecordCount += Int64(records)
         appendTimes.append((SpoolCursor(segment: last, offset: sizes[last] ?? 0), .now))
-        updateGauges()
-        wakeAll(&waitersForData)
+    }
+
+    /// Begins segment `current + 1`. The new file is made and made durable before the old one is
+    /// let go, so a failure (no room for the folder entry) leaves the spool as it was.
+    private func roll(after current: UInt64) throws(FileError) {
+        try PosixFile.fsync(writeFD, path: segmentPath(current))
+        let next = current + 1
+        let path = segmentPath(next)
+        let fd = try PosixFile.open(path, O_WRONLY | O_APPEND | O_CREAT)
+        do throws(FileError) {
+            try PosixFile.fsyncDirectory(configuration.directory)
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        close(writeFD)
+        writeFD = fd
+        segments.append(next)
+        sizes[next] = 0
+        if acked.segment == current && acked.offset >= sizes[current] ?? 0 {
+            // Everything before the new segment is acknowledged: its file goes now. The `acked`
+            // file may still name it; on opening, a position in a segment that is gone means the
+            // start of the next.
+            acked = SpoolCursor(segment: next, offset: 0)
+            dropFinishedSegments()
+        }
     }
 
     // MARK: Reading and acknowledging
@@ -343,6 +447,23 @@ public actor Spool {
         pendingRecordCount = max(0, pendingRecordCount - Int64(count))
         let done = appendTimes.prefix { $0.end <= cursor }.count
         appendTimes.removeFirst(done)
+        dropFinishedSegments()
+        do {
+            try writeAckFile()
+        } catch {
+            guard StateDisk.isNoRoom(error) else { throw error }
+            // The records are the aggregator's now; should the agent stop before the file is
+            // written, it sends some again and the aggregator answers "duplicate". Deleting
+            // finished segments above is what gives the room back.
+            ackFileStale = true
+            disk.failed("spool acknowledgements", error)
+        }
+        updateGauges()
+        wakeAll(&waitersForSpace)
+    }
+
+    /// Deletes the segments before the acknowledged position (the last one stays, it is written to).
+    private func dropFinishedSegments() {
         while segments.count > 1, let first = segments.first, first < acked.segment
             || (first == acked.segment && acked.offset >= sizes[first] ?? 0)
         {
@@ -351,14 +472,30 @@ public actor Spool {
             sizes[first] = nil
             if acked.segment <= first, let next = segments.first { acked = SpoolCursor(segment: next, offset: 0) }
         }
+    }
+
+    private func writeAckFile() throws(FileError) {
         try PosixFile.replaceAtomically(ackPath, with: Array("\(acked.segment) \(acked.offset)\n".utf8))
-        updateGauges()
-        wakeAll(&waitersForSpace)
+        if ackFileStale {
+            ackFileStale = false
+            disk.succeeded("spool acknowledgements")
+        }
+    }
+
+    private func writeStaleAckFile() {
+        guard ackFileStale else { return }
+        do {
+            try writeAckFile()
+        } catch {
+            // Not a full disk: the next acknowledgement tries again and throws it to the shipper.
+            if StateDisk.isNoRoom(error) { disk.failed("spool acknowledgements", error) }
+        }
     }
 
     private func updateGauges() {
         bytesGauge.record(Double(pendingBytes))
         recordsGauge.record(Double(pendingRecordCount))
+        diskBytesGauge.record(Double(diskBytes))
     }
 
     // MARK: Waiting

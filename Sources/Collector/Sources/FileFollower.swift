@@ -121,7 +121,7 @@ public struct FileFollower: LineSource {
                             try await deliver(batch.lines)
                         }
                         state.commit(file, batch)
-                        try saver.update(state.positionFields())
+                        try await saver.updateWaitingForRoom(state.positionFields())
                         progressed = true
                         try Task.checkCancellation()
                     }
@@ -131,11 +131,11 @@ public struct FileFollower: LineSource {
                 // A truncation found while reading opened older files to read first: go round again.
                 let again = state.takeAnotherPass()
                 if !configuration.follow && !again {
-                    try saver.update(state.positionFields(), force: true)
+                    try await saver.updateWaitingForRoom(state.positionFields(), force: true)
                     return
                 }
                 if !progressed && !again {
-                    try saver.flush()
+                    try await saver.flushWaitingForRoom()
                     watcher!.refresh()
                     let timeout = Int32(clamping: configuration.pollInterval.components.seconds * 1000
                         + configuration.pollInterval.components.attoseconds / 1_000_000_000_000_000)

@@ -173,7 +173,7 @@ public struct JournalReader: LineSource {
                     if !lines.isEmpty { try await deliver(lines) }
                     delivered = point
                     try await pool.runIfActive { session.value.committed(point) }
-                    try saver.update(point.fields)
+                    try await saver.updateWaitingForRoom(point.fields)
                     backoff = .milliseconds(100)
                 case .retry(let reason):
                     try await recover(reason)
@@ -193,9 +193,9 @@ public struct JournalReader: LineSource {
                     }
                     if let checkpoint {
                         delivered = checkpoint
-                        try saver.update(checkpoint.fields)
+                        try await saver.updateWaitingForRoom(checkpoint.fields)
                     }
-                    try saver.flush()
+                    try await saver.flushWaitingForRoom()
                     if !configuration.follow {
                         // sd_journal_close on the thread that opened it.
                         try await pool.runIfActive { session.value.close() }

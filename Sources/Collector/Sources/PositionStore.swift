@@ -30,9 +30,12 @@ public struct LoadedPosition: Sendable, Equatable {
 /// The content is text of `key=value` lines that the source defines; the store does not look inside.
 public struct PositionStore: Sendable {
     public let directory: String
+    /// Told of saves that fail for want of room, and of the save after (nil: nobody is told).
+    public let disk: StateDisk?
 
-    public init(directory: String) throws(FileError) {
+    public init(directory: String, disk: StateDisk? = nil) throws(FileError) {
         self.directory = directory
+        self.disk = disk
         try PosixFile.makeDirectory(directory)
     }
 
@@ -156,15 +159,36 @@ struct ThrottledPositionSaver {
     }
 
     /// Records `fields` as the current position; writes it unless it was written less than
-    /// `interval` ago (then a later call, or `flush`, writes it).
+    /// `interval` ago (then a later call, or `flush`, writes it). One attempt: a failure is thrown.
     mutating func update(_ fields: [String: String], force: Bool = false) throws(FileError) {
-        guard let store else { return }
-        if fields == lastSaved { pending = nil; return }
-        let now = ContinuousClock.now
-        if !force, let last = lastSaveTime, now - last < interval { pending = fields; return }
+        guard let store, due(fields, force: force) else { return }
         try store.save(source, fields)
+        saved(fields)
+    }
+
+    /// `update`, but a save that fails for want of room (the state disk is full) is retried with
+    /// backoff until it gets through, and the caller waits: its source stops reading, and the
+    /// position on disk stays the last one saved (issue 20). Other failures are thrown.
+    mutating func updateWaitingForRoom(_ fields: [String: String], force: Bool = false) async throws {
+        guard let store, due(fields, force: force) else { return }
+        let source = self.source
+        if let disk = store.disk {
+            try await disk.retrying("position of \(source)") { try store.save(source, fields) }
+        } else {
+            try store.save(source, fields)
+        }
+        saved(fields)
+    }
+
+    private mutating func due(_ fields: [String: String], force: Bool) -> Bool {
+        if fields == lastSaved { pending = nil; return false }
+        if !force, let last = lastSaveTime, ContinuousClock.now - last < interval { pending = fields; return false }
+        return true
+    }
+
+    private mutating func saved(_ fields: [String: String]) {
         lastSaved = fields
-        lastSaveTime = now
+        lastSaveTime = .now
         pending = nil
         saves += 1
     }
@@ -177,5 +201,10 @@ struct ThrottledPositionSaver {
     /// Writes the latest position now if it was held back.
     mutating func flush() throws(FileError) {
         if let p = pending { try update(p, force: true) }
+    }
+
+    /// `flush`, waiting for room like `updateWaitingForRoom`.
+    mutating func flushWaitingForRoom() async throws {
+        if let p = pending { try await updateWaitingForRoom(p, force: true) }
     }
 }

@@ -10,8 +10,11 @@ public enum SourceFactory {
     }
 
     /// `follow: false` reads every source to its end once (drain, demo); positions are still saved.
-    public static func make(configuration c: AgentConfiguration, follow: Bool, logger: Logger) throws -> [Made] {
-        let store = try PositionStore(directory: c.stateDirectory + "/positions")
+    /// `disk` is told of position saves that find the state directory full (they wait and retry).
+    public static func make(configuration c: AgentConfiguration, follow: Bool, logger: Logger,
+                            disk: StateDisk? = nil) throws -> [Made]
+    {
+        let store = try PositionStore(directory: c.stateDirectory + "/positions", disk: disk)
         var made: [Made] = []
         for files in c.files {
             let follower = FileFollower(
