@@ -24,6 +24,8 @@ public struct AggregatorConfiguration: Sendable {
     public var requireClientCertificates: Bool
     /// The record times accepted (`[records]`).
     public var recordWindow: RecordTimeWindow
+    /// `[connections]`: the hello deadline and the limits on connections without a hello.
+    public var connections: ConnectionLimits
     /// Things that are allowed but probably not meant, for --check-config and the log.
     public var warnings: [String]
 
@@ -34,7 +36,7 @@ public struct AggregatorConfiguration: Sendable {
     public init(document: ConfigDocument) throws(ConfigError) {
         let root = document.root
         path = document.path
-        try root.rejectUnknownKeys(allowed: ["listen", "store", "agents", "limits", "metrics", "records"])
+        try root.rejectUnknownKeys(allowed: ["listen", "store", "agents", "limits", "metrics", "records", "connections"])
 
         let listen = try root.tableOrEmpty("listen")
         try listen.rejectUnknownKeys(allowed: [
@@ -47,10 +49,7 @@ public struct AggregatorConfiguration: Sendable {
         let certificateFile = try listen.optionalString("tls_certificate_file")
         let keyFile = try listen.optionalString("tls_key_file")
         let clientCAFile = try listen.optionalString("client_ca_file")
-        if (certificateFile == nil) != (keyFile == nil) {
-            throw listen.error(certificateFile == nil ? "tls_certificate_file" : "tls_key_file",
-                               "TLS needs both tls_certificate_file and tls_key_file")
-        }
+        try listen.requireBoth("tls_certificate_file", "tls_key_file", "TLS needs both tls_certificate_file and tls_key_file")
         if let certificateFile, let keyFile {
             func load<T>(_ key: String, _ body: () throws(TLSFileError) -> T) throws(ConfigError) -> T {
                 do throws(TLSFileError) { return try body() } catch { throw listen.error(key, error.description) }
@@ -89,6 +88,8 @@ public struct AggregatorConfiguration: Sendable {
         // A record's id must lie in its host's namespace (meetmeter-protocol(7)); two hosts whose
         // names map to one namespace could take each other's ids.
         var namespaces: [String: String] = [:]
+        // Token → the host holding it and the line naming it: a token identifies one host only.
+        var tokenHolders: [String: (host: String, line: Int?)] = [:]
         for agent in try root.tables("agents") {
             try agent.rejectUnknownKeys(allowed: ["host", "token", "token_file"])
             let host = try agent.string("host")
@@ -112,6 +113,12 @@ public struct AggregatorConfiguration: Sendable {
                 throw agent.error(agent.has("token") ? "token" : "token_file",
                                   "a token must have at least 16 characters; make one with: head -c 24 /dev/urandom | base64")
             }
+            let tokenKey = agent.has("token") ? "token" : "token_file"
+            if let holder = tokenHolders[token] {
+                let at = holder.line.map { " (line \($0))" } ?? ""
+                throw agent.error(tokenKey, "host '\(host)' has the same token as host '\(holder.host)'\(at); each host needs its own, or one could send as the other: make one with: head -c 24 /dev/urandom | base64")
+            }
+            tokenHolders[token] = (host, agent.line(of: tokenKey))
             tokens[host] = token
         }
         self.tokens = tokens
@@ -122,6 +129,7 @@ public struct AggregatorConfiguration: Sendable {
         maxBadLines = Int(try limits.integer("max_bad_lines", default: 10, range: 1...1_000_000))
 
         recordWindow = try Self.recordWindow(try root.tableOrEmpty("records"))
+        connections = try ConnectionLimits(try root.tableOrEmpty("connections"))
 
         var warnings: [String] = []
         if tokens.isEmpty && !allowUnauthenticated {

@@ -15,8 +15,13 @@ public struct ListenerConfiguration: Sendable {
     /// More lines that are not JSON objects than this on one connection end it with a fatal
     /// `garbage`. Records with a wrong field are refused one by one and never count.
     public var maxBadLines: Int
-    /// Stop waiting for the agent's hello after this long.
-    public var helloTimeout: Duration
+    /// How many connections may wait for their hello, and how long (`[connections]`).
+    public var connections: ConnectionLimits
+    /// Stop waiting for the agent's hello after this long (`connections.helloTimeout`).
+    public var helloTimeout: Duration {
+        get { connections.helloTimeout }
+        set { connections.helloTimeout = newValue }
+    }
     /// TLS for agents; nil for plain TCP.
     public var tls: NIOSSLContext?
     /// With mutual TLS: an agent's certificate must name the host of its hello (a DNS subject
@@ -31,7 +36,7 @@ public struct ListenerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 7800, tokens: [String: String] = [:],
         allowUnauthenticated: Bool? = nil, maxLineBytes: Int = RecordCodec.maximumLineBytes,
-        maxBadLines: Int = 10, helloTimeout: Duration = .seconds(30), backlog: Int32 = 256
+        maxBadLines: Int = 10, helloTimeout: Duration = .seconds(10), backlog: Int32 = 256
     ) {
         self.host = host
         self.port = port
@@ -39,7 +44,7 @@ public struct ListenerConfiguration: Sendable {
         self.allowUnauthenticated = allowUnauthenticated ?? tokens.isEmpty
         self.maxLineBytes = maxLineBytes
         self.maxBadLines = maxBadLines
-        self.helloTimeout = helloTimeout
+        self.connections = ConnectionLimits(helloTimeout: helloTimeout)
         self.backlog = backlog
     }
 
@@ -51,6 +56,7 @@ public struct ListenerConfiguration: Sendable {
             allowUnauthenticated: configuration.allowUnauthenticated, maxLineBytes: configuration.maxLineBytes,
             maxBadLines: configuration.maxBadLines)
         self.tls = configuration.tls
+        self.connections = configuration.connections
         self.requireClientCertificates = configuration.requireClientCertificates
         self.recordWindow = configuration.recordWindow
     }

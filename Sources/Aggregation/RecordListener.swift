@@ -22,7 +22,9 @@ public final class RecordListener: Sendable {
     let logger: Logger
     let now: @Sendable () -> Timestamp
     let group: any EventLoopGroup
-    let metrics = ListenerMetrics()
+    let metrics: ListenerMetrics
+    /// Admits connections under `configuration.connections` and ends those without a hello.
+    let gate: ConnectionGate
 
     typealias Connection = NIOAsyncChannel<[LineFrame], ByteBuffer>
     typealias Server = NIOAsyncChannel<Connection, Never>
@@ -52,6 +54,9 @@ public final class RecordListener: Sendable {
         var logger = logger
         logger[metadataKey: "component"] = "listener"
         self.logger = logger
+        let metrics = ListenerMetrics()
+        self.metrics = metrics
+        self.gate = ConnectionGate(limits: configuration.connections, metrics: metrics, logger: logger)
         self.group = eventLoopGroup
         self.now = now
     }
@@ -87,14 +92,21 @@ public final class RecordListener: Sendable {
     }
 
     private func bind(_ configuration: ListenerConfiguration) async throws -> Server {
-        try await ServerBootstrap(group: group)
+        let gate = self.gate
+        return try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: configuration.backlog)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptErrorHandler(gate: gate))
+                }
+            }
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
             .childChannelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(AdmissionHandler(gate: gate))
                     if let tls = configuration.tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
                     }
@@ -180,12 +192,7 @@ public final class RecordListener: Sendable {
             metrics.openConnections.decrement()
         }
 
-        let helloTimeout = configuration.helloTimeout
-        let helloDeadline = channel.eventLoop.scheduleTask(in: TimeAmount(helloTimeout)) {
-            channel.close(promise: nil)
-        }
-        defer { helloDeadline.cancel() }
-
+        // The hello deadline and the limits on connections without a hello: `gate`.
         var session = AgentSession(configuration: configuration)
         session.now = now
         do {
@@ -200,7 +207,11 @@ public final class RecordListener: Sendable {
                     }
                     let step = session.receive(frames)
                     if let hello = step.hello {
-                        helloDeadline.cancel()
+                        // Closed meanwhile to make room, or past its deadline: it was told why.
+                        guard gate.authenticate(channel) else {
+                            closing = true
+                            continue
+                        }
                         logger[metadataKey: "agent"] = "\(hello.host)"
                         logger.info("agent connected")
                     }

@@ -103,10 +103,7 @@ public struct AgentConfiguration: Sendable {
             let settings = ClientTLSSettings(
                 caFile: try aggregator.optionalString("ca_file"), serverName: try aggregator.optionalString("server_name"),
                 certificateFile: try aggregator.optionalString("certificate_file"), keyFile: try aggregator.optionalString("key_file"))
-            if (settings.certificateFile == nil) != (settings.keyFile == nil) {
-                throw aggregator.error(settings.certificateFile == nil ? "certificate_file" : "key_file",
-                                       "mutual TLS needs both certificate_file and key_file")
-            }
+            try aggregator.requireBoth("certificate_file", "key_file", "mutual TLS needs both certificate_file and key_file")
             do {
                 tlsContext = try settings.makeContext()
             } catch {

@@ -171,6 +171,14 @@ public struct ConfigTable: Sendable {
         return out
     }
 
+    /// Refuses one of two keys without the other (a certificate without its key). The error
+    /// stands on the line of the key that is present, since the missing one has no line.
+    public func requireBoth(_ first: String, _ second: String, _ message: String) throws(ConfigError) {
+        guard has(first) != has(second) else { return }
+        let (present, absent) = has(first) ? (first, second) : (second, first)
+        throw error(present, "\(message): \(keyPath(absent)) is missing")
+    }
+
     /// Refuses keys this version does not know, so that a misspelt key is not silently ignored.
     public func rejectUnknownKeys(allowed: Set<String>) throws(ConfigError) {
         for key in keys where !allowed.contains(key) {

@@ -40,7 +40,20 @@ struct AggregatorCommand: AsyncParsableCommand {
             Daemon.printError("meetmeter-aggregator: cannot open the store: \(error)")
             throw ExitCode(1)
         }
-        let listener = RecordListener(configuration: ListenerConfiguration(configuration), store: store, logger: logger)
+        var listenerConfiguration = ListenerConfiguration(configuration)
+        let descriptors = DescriptorLimit.raiseSoftToHard()
+        let (limits, limitsWarning) = configuration.connections.fitted(toDescriptors: descriptors.soft)
+        listenerConfiguration.connections = limits
+        var limitMetadata: Logger.Metadata = [
+            "soft": "\(descriptors.soft)", "hard": "\(descriptors.hard)", "soft_at_start": "\(descriptors.before)",
+            "max_connections": "\(limits.maxConnections)", "max_unauthenticated": "\(limits.maxUnauthenticated)",
+            "max_unauthenticated_per_address": "\(limits.maxUnauthenticatedPerAddress)",
+            "hello_timeout": "\(limits.helloTimeout.components.seconds)s",
+        ]
+        if let error = descriptors.error { limitMetadata["error"] = "\(error)" }
+        logger.info("descriptor limit (RLIMIT_NOFILE)", metadata: limitMetadata)
+        if let limitsWarning { logger.warning("\(limitsWarning)") }
+        let listener = RecordListener(configuration: listenerConfiguration, store: store, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ListenerService(listener: listener, store: store))]
         if let address = configuration.metricsAddress {
             let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger) {

@@ -232,10 +232,52 @@ import UsageRecords
         }
     }
 
+    /// Issue 20, item 4: closed after the hello deadline with a line saying why (it used to be
+    /// closed without a word).
     @Test func anAgentThatNeverSaysHelloIsDisconnected() async throws {
         try await withListener(helloTimeout: .milliseconds(200)) { port, _ in
-            let line = try await LineClient.connect(port: port) { c in try await c.readLine() }
-            #expect(line == nil, "closed without a word")
+            let (reply, end) = try await LineClient.connect(port: port) { c in (try await c.reply(), try await c.readLine()) }
+            #expect(reply == .fatal(WireProtocol.Fatal(code: "timeout", error: "no valid hello within 200 ms of connecting")))
+            #expect(end == nil, "then closed")
+        }
+    }
+
+    /// Issue 20, item 4: past the limits on connections without a hello, each new connection
+    /// closes the oldest waiting one (`busy`); the agent, which says hello at once, gets in and
+    /// is never closed to make room; the last idle one is closed at its deadline (`timeout`).
+    @Test func idlePeersMakeRoomAndTheAgentGetsIn() async throws {
+        let limits = ConnectionLimits(helloTimeout: .seconds(3), maxUnauthenticated: 2, maxUnauthenticatedPerAddress: 2, maxConnections: 10)
+        try await withListener(tokens: ["bbb1": token], connections: limits) { port, store in
+            let codes = try await LineClient.connect(port: port) { a in
+                try await LineClient.connect(port: port) { b in
+                    try await LineClient.connect(port: port) { c in
+                        // Let the listener admit the idle ones before the agent comes (which
+                        // one is closed first does not matter; only that the agent is newest).
+                        try await Task.sleep(for: .milliseconds(300))
+                        return try await LineClient.connect(port: port) { agent in
+                            #expect(try await agent.hello(token: token) == .hello(WireProtocol.Hello(host: "bbb1", token: nil)))
+                            try await agent.send([Sample.line(Sample.joined(1))])
+                            #expect(try await agent.ack()?.status == .stored)
+                            // Two idle peers have been closed to make room; the agent stays.
+                            var codes: [String] = []
+                            for idle in [0, 1, 2] {
+                                let reply: WireProtocol.Reply?
+                                switch idle {
+                                case 0: reply = try await a.reply()
+                                case 1: reply = try await b.reply()
+                                default: reply = try await c.reply()
+                                }
+                                if case .fatal(let f) = reply { codes.append(f.code) } else { codes.append("\(String(describing: reply))") }
+                            }
+                            try await agent.send([Sample.line(Sample.joined(2))])
+                            #expect(try await agent.ack()?.status == .stored, "the agent was not closed to make room")
+                            return codes
+                        }
+                    }
+                }
+            }
+            #expect(codes.sorted() == ["busy", "busy", "timeout"])
+            #expect(try await store.count() == 2)
         }
     }
 

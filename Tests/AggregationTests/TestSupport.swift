@@ -50,18 +50,18 @@ let testLogger: Logger = {
 /// A listener on 127.0.0.1 and a free port over a real SQLite file, stopped and removed after `body`.
 func withListener<T>(
     tokens: [String: String] = [:], allowUnauthenticated: Bool? = nil, maxLineBytes: Int = RecordCodec.maximumLineBytes,
-    maxBadLines: Int = 10, helloTimeout: Duration = .seconds(30), store: (any RecordStore)? = nil,
-    _ body: (_ port: Int, _ store: any RecordStore) async throws -> T
+    maxBadLines: Int = 10, helloTimeout: Duration = .seconds(30), connections: ConnectionLimits? = nil,
+    store: (any RecordStore)? = nil, _ body: (_ port: Int, _ store: any RecordStore) async throws -> T
 ) async throws -> T {
     let folder = TemporaryFolder()
     defer { folder.remove() }
     let sqlite = try SQLiteRecordStore(path: folder.database)
     let used: any RecordStore = store ?? sqlite
-    let listener = RecordListener(
-        configuration: ListenerConfiguration(
-            host: "127.0.0.1", port: 0, tokens: tokens, allowUnauthenticated: allowUnauthenticated,
-            maxLineBytes: maxLineBytes, maxBadLines: maxBadLines, helloTimeout: helloTimeout),
-        store: used, logger: testLogger)
+    var configuration = ListenerConfiguration(
+        host: "127.0.0.1", port: 0, tokens: tokens, allowUnauthenticated: allowUnauthenticated,
+        maxLineBytes: maxLineBytes, maxBadLines: maxBadLines, helloTimeout: helloTimeout)
+    if let connections { configuration.connections = connections }
+    let listener = RecordListener(configuration: configuration, store: used, logger: testLogger)
     let port = try await listener.start()
     let running = Task { try await listener.run() }
     do {

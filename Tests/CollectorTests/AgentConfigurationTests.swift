@@ -44,6 +44,25 @@ import Testing
         }
     }
 
+    /// Issue 20, item 6: a certificate without its key was reported on the [aggregator] line (or
+    /// line 1); the error stands on the line of the key that is present.
+    @Test(arguments: [
+        ("certificate_file = \"/etc/meetmeter/bbb1.pem\"", "aggregator.certificate_file", "aggregator.key_file is missing"),
+        ("key_file = \"/etc/meetmeter/bbb1.key\"", "aggregator.key_file", "aggregator.certificate_file is missing"),
+    ])
+    func aCertificateWithoutItsKeyNamesTheLineOfThePresentKey(line: String, key: String, words: String) {
+        let text = "host = \"bbb1\"\n[aggregator]\naddress = \"127.0.0.1:7800\"\ntls = true\n\(line)\n[[files]]\npaths = [\"/x\"]\n"
+        do {
+            _ = try load(text)
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.line == 5, "\(error)")
+            #expect(error.key == key, "\(error)")
+            #expect(error.message.contains("mutual TLS needs both"), "\(error)")
+            #expect(error.message.contains(words), "\(error)")
+        }
+    }
+
     @Test func aConfigurationWithoutSourcesIsRefused() {
         #expect(throws: ConfigError.self) { _ = try load("host = \"bbb1\"\n") }
     }

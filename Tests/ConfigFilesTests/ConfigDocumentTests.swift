@@ -92,6 +92,26 @@ import Testing
         }
     }
 
+    /// Issue 20, item 6: one of two keys that go together is reported on its own line, with the
+    /// other named as missing; both or neither pass.
+    @Test func requireBothNamesTheLineOfThePresentKey() throws {
+        let doc = try ConfigDocument(text: "[listen]\naddress = \"x:1\"\n\ncert = \"a.pem\"\n", path: "a.toml")
+        let t = try #require(try doc.root.table("listen"))
+        do {
+            try t.requireBoth("cert", "key", "TLS needs both")
+            Issue.record("accepted a certificate without its key")
+        } catch {
+            #expect(error.file == "a.toml")
+            #expect(error.line == 4, "\(error)")
+            #expect(error.key == "listen.cert")
+            #expect(error.message == "TLS needs both: listen.key is missing")
+        }
+        let both = try ConfigDocument(text: "[listen]\ncert = \"a\"\nkey = \"b\"\n", path: "a.toml")
+        try #require(try both.root.table("listen")).requireBoth("cert", "key", "TLS needs both")
+        let neither = try ConfigDocument(text: "[listen]\n", path: "a.toml")
+        try #require(try neither.root.table("listen")).requireBoth("cert", "key", "TLS needs both")
+    }
+
     @Test func rangesAreChecked() throws {
         let doc = try ConfigDocument(text: "n = 0\n", path: "a.toml")
         #expect(throws: ConfigError.self) { _ = try doc.root.integer("n", default: 5, range: 1...10) }
