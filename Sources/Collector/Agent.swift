@@ -126,7 +126,18 @@ public struct Agent: Sendable {
             // Every part runs until cancelled; the first to end otherwise, by an error or not,
             // ends the agent with an error (a daemon that stops by itself must not look like one
             // that was told to: systemd restarts only what fails).
-            while let part = try await group.next() {
+            while true {
+                let ended: AgentPart?
+                do {
+                    ended = try await group.next()
+                } catch where Task.isCancelled {
+                    // Told to stop: a part that ends with an error while it is cancelled (a
+                    // sleep or a write cut short) is stopping, not failing. A failure exits 1
+                    // only when it was not asked for, so that systemd restarts the agent.
+                    logger.debug("a part ended with an error while stopping", metadata: ["error": "\(error)"])
+                    break
+                }
+                guard let part = ended else { break }
                 if Task.isCancelled { break }
                 if part == .readers {
                     if mode == .drain { break }

@@ -25,7 +25,8 @@ import TestThreads
         // 100 from one address (its limit is 16), then 10 from each of 100 more (under it).
         var sources = Array(repeating: "127.0.0.2", count: 100)
         for a in 0..<100 { sources += Array(repeating: "127.0.1.\(a)", count: 10) }
-        let flood = try await onOwnThread { try Flood(port: setup.port, sources: sources) }
+        let addresses = sources
+        let flood = try await onOwnThread { try Flood(port: setup.port, sources: addresses) }
         defer { flood.closeAll() }
         #expect(flood.opened == 1100, "every connection was made")
 
@@ -102,7 +103,8 @@ import TestThreads
 
         var sources: [String] = []
         for a in 0..<100 { sources += Array(repeating: "127.0.2.\(a)", count: 11) }
-        let flood = try await onOwnThread { try Flood(port: setup.port, sources: sources) }
+        let addresses = sources
+        let flood = try await onOwnThread { try Flood(port: setup.port, sources: addresses) }
         defer { flood.closeAll() }
         #expect(flood.opened == 1100, "every connection was made (the rest wait in the backlog)")
         try await aggregator.waitForLog("out of descriptors", timeout: .seconds(60))

@@ -181,7 +181,7 @@ enum Tmpfs {
         }
         #expect(agent.process.isRunning, "the agent is still running:\n\(agent.log)")
         agent.stop()
-        #expect(agent.process.terminationStatus == 0, "SIGTERM ends it cleanly")
+        #expect(agent.process.terminationStatus == 0, "SIGTERM ends it cleanly:\n\(agent.log.suffix(3000))")
 
         // By content, not id: a line read twice under another id would show here.
         let contents = stored.map { "\($0.kind.rawValue) \($0.time) \($0.payload)" }
