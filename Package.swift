@@ -144,6 +144,11 @@ let package = Package(
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "UsageRecords", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "UsageRecords", "ConfigFiles", "TestThreads"]),
         // Runs the built executables against each other over real TCP and a real SQLite file.
+        // The libFuzzer targets of Fuzz/ (their file is shared by a link), replayed briefly.
+        .testTarget(name: "FuzzReplayTests", dependencies: [
+            "UsageRecords", "Collector", "Aggregation", "Billing", "ConfigFiles",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: ["UsageRecords", "Collector", "Aggregation", "Billing", "Observability", "TestThreads"]),
     ]
 )

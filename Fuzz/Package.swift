@@ -8,7 +8,9 @@ import PackageDescription
 // package's own source folders (symlinked under Sources/), with only the files these targets
 // need, so the sanitizer build does not have to build BoringSSL, SQLite or the journal.
 // Only our modules get `-sanitize=fuzzer,address` (coverage and ASan); dependencies do not.
-let fuzzed: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address"])]
+// Built in release (scripts/fuzz.sh) for speed, with -enable-testing so that the targets may
+// reach internal parts (@testable import).
+let fuzzed: [SwiftSetting] = [.unsafeFlags(["-sanitize=fuzzer,address", "-enable-testing"])]
 
 let package = Package(
     name: "meetmeter-fuzz",

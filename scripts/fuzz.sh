@@ -40,13 +40,13 @@ fi
 started=$(date +%s)
 build_log="$scratch/build.log"
 mkdir -p "$scratch"
-if ! swift build --package-path Fuzz --scratch-path "$scratch" -c debug --product meetmeter-fuzz \
+if ! swift build --package-path Fuzz --scratch-path "$scratch" -c release --product meetmeter-fuzz \
     -Xlinker "$fuzzer_lib" > "$build_log" 2>&1; then
     grep -v 'warning: Cannot export local symbol' "$build_log" | tail -40 >&2
     echo "fuzz.sh: the build failed (log: $build_log)" >&2
     exit 1
 fi
-bin="$scratch/debug/meetmeter-fuzz"
+bin="$scratch/release/meetmeter-fuzz"
 echo "build: $(( $(date +%s) - started )) s"
 [ "$build_only" = 1 ] && exit 0
 all=$("$bin" --list)

@@ -25,6 +25,10 @@ public struct ConfigDocument: Sendable {
 
     public init(text: String, path: String) throws(ConfigError) {
         self.path = path
+        if let bad = TableHeaderCheck.firstBadHeader(in: text) {
+            throw ConfigError(file: path, line: bad.line, key: nil,
+                              message: "is not valid TOML: a table name cannot start with '\(bad.character.escaped(asASCII: true))'; use letters, digits, _ and -, or quote the name")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -115,7 +115,11 @@ public enum WireProtocol {
         var r = FieldReader(members)
         if members["hello"] != nil { return .hello(try Hello.decode(line)) }
         if members["fatal"] != nil {
-            return .fatal(Fatal(code: try r.string("fatal"), error: try r.optionalString("error") ?? ""))
+            // The words are for people; a fatal line with none (or empty) still ends the
+            // connection with its code, and encodes back to what it was (found by fuzzing).
+            let words: String
+            if case .string(let s)? = members["error"] { words = s } else { words = "" }
+            return .fatal(Fatal(code: try r.string("fatal"), error: words))
         }
         let lineNo = try r.integer("line")
         let statusText = try r.string("status")

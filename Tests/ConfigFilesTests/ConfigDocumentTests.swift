@@ -73,6 +73,41 @@ import Testing
         }
     }
 
+    /// Fuzzing found that TOMLKit's toml++ asserts, and so aborts the process, on a table header
+    /// whose name starts with a character a name cannot start with. Each is now an error with its
+    /// line, as any other syntax error.
+    @Test(arguments: ["[\u{e9}t\u{e9}]", "[[\u{fffd}meters]]", "[ {]", "[.]", "[#]", "[=]", "[\u{1f600}]"])
+    func aTableNameThatCannotStartSoIsAnErrorWithItsLine(header: String) {
+        do {
+            _ = try ConfigDocument(text: "# header\n[listen]\naddress = \"127.0.0.1:7800\"\n\(header)\nx = 1\n", path: "agent.toml")
+            Issue.record("accepted \(header)")
+        } catch {
+            #expect(error.file == "agent.toml")
+            #expect(error.line == 4, "\(error)")
+            #expect(error.message.contains("a table name cannot start with"), "\(error)")
+        }
+    }
+
+    /// What looks like a header but is not one (inside an array, a multi-line string, a quoted
+    /// name) is left to TOML.
+    @Test func bracketsThatAreNotHeadersAreNotChecked() throws {
+        let text = """
+            a = [
+              [{ x = 1 }],
+              ["\u{e9}"],
+            ]
+            s = \"\"\"
+            [\u{e9}t\u{e9}] is only text here
+            \"\"\"
+            ["\u{e9}t\u{e9}"]
+            y = 2
+            ['b]'.c]
+            z = 3
+            """
+        let doc = try ConfigDocument(text: text, path: "x.toml")
+        #expect(doc.root.keys.sorted() == ["a", "b]", "s", "\u{e9}t\u{e9}"])
+    }
+
     @Test func reportsMissingFiles() {
         do {
             _ = try ConfigDocument(path: "/nonexistent/meetmeter.toml")

@@ -12,7 +12,7 @@ import UsageRecords
     static let logrotate = "/usr/sbin/logrotate"
 
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: logrotate), "needs /usr/sbin/logrotate (apt-get install logrotate)"),
-          arguments: ["create", "delaycompress"])
+          arguments: ["create", "copytruncate", "delaycompress"])
     func twoRotationsWhileTheAgentIsStoppedLoseAndDoubleNoRecord(mode: String) async throws {
         let users = 700
         let setup = try DeliveryFaultTests.Setup(name: "rotate-down-\(mode)", users: 1)
@@ -27,7 +27,7 @@ import UsageRecords
         try """
             \(setup.log) {
               rotate 10
-              create 0644
+              \(mode == "copytruncate" ? "copytruncate" : "create 0644")
               \(mode == "delaycompress" ? "compress\n  delaycompress" : "nocompress")
             }
 

@@ -146,6 +146,11 @@ import UsageRecords
         #expect(try WireProtocol.decodeReply(ack.encoded) == .ack(ack))
         let fatal = WireProtocol.Fatal(code: "auth", error: "wrong token for host bbb1")
         #expect(try WireProtocol.decodeReply(fatal.encoded) == .fatal(fatal))
+        // A fatal line without words (found by the fuzz replay): read, and written back alike.
+        let bare = try WireProtocol.decodeReply(#"{"fatal":"busy"}"#)
+        #expect(bare == .fatal(WireProtocol.Fatal(code: "busy", error: "")))
+        let empty = WireProtocol.Fatal(code: "busy", error: "")
+        #expect(try WireProtocol.decodeReply(empty.encoded) == .fatal(empty))
     }
 
     @Test func refusesAForeignHello() {

@@ -388,8 +388,15 @@ func require(_ condition: Bool, _ message: @autoclosure () -> String) {
 }
 
 func violated(_ message: String) -> Never {
-    printError("fuzz property violated: \(message)")
+    let input = FuzzReplay.current.map { " (input: \($0))" } ?? ""
+    printError("fuzz property violated: \(message)\(input)")
     abort()
+}
+
+/// The input being replayed by the suite's FuzzReplayTests, named in a violation's message;
+/// libFuzzer names its inputs itself.
+enum FuzzReplay {
+    @TaskLocal static var current: String?
 }
 
 /// A line on standard error (`stderr` itself is a C global Swift 6 will not share).

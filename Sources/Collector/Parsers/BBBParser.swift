@@ -110,6 +110,10 @@ public struct BBBParser: LogParser {
         guard b.has(envelopeHead, at: json) else { return nil }
         let start = json + envelopeHead.count
         guard let end = b.index(of: UInt8(ascii: "\""), from: start), end - start <= 80 else { return nil }
+        // Message names are ASCII. A name with other bytes is left to the JSON reader: invalid
+        // UTF-8 becomes U+FFFD in the line's text, three bytes each, so the prefilter (raw bytes)
+        // and the parser (text) would measure it differently (found by fuzzing).
+        for i in start..<end where b[i] >= 0x80 { return nil }
         return start..<end
     }
 

@@ -1,0 +1,1 @@
+../../Fuzz/Sources/meetmeter-fuzz/FuzzTargets.swift
