@@ -27,7 +27,9 @@ public struct ConfigDocument: Sendable {
         self.path = path
         if let bad = TableHeaderCheck.firstBadHeader(in: text) {
             throw ConfigError(file: path, line: bad.line, key: nil,
-                              message: "is not valid TOML: a table name cannot start with '\(bad.character.escaped(asASCII: true))'; use letters, digits, _ and -, or quote the name")
+                              message: bad.character == "\n"
+                                  ? "is not valid TOML: a table header without a name"
+                                  : "is not valid TOML: a table name cannot start with '\(bad.character.escaped(asASCII: true))'; use letters, digits, _ and -, or quote the name")
         }
         let table: TOMLTable
         do {

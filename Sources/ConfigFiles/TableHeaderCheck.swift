@@ -1,6 +1,6 @@
 /// Finds a table header whose name starts with a character TOML does not allow there, before the
 /// text reaches TOMLKit: the toml++ inside it asserts on such a header (`[é]`, `[{]`, `[.]`) and
-/// aborts the process instead of reporting an error, so a typo in /etc/meetmeter would kill a
+/// aborts the process instead of reporting an error (`[` alone on a line too), so a typo in /etc/meetmeter would kill a
 /// daemon with SIGABRT rather than exit 78 naming the line (found by fuzzing).
 ///
 /// A header is a line whose first character, outside strings and outside an open array or
@@ -32,7 +32,9 @@ enum TableHeaderCheck {
                 var j = i + 1
                 if at(j, "[") { j += 1 }
                 while at(j, " ") || at(j, "\t") { j += 1 }
-                if j < s.count, !isBareKey(s[j]), s[j] != "\"", s[j] != "'", s[j] != "]", s[j] != "\n" {
+                // A `[` alone on its line (or at the end) makes it assert too.
+                guard j < s.count else { return (line, "\n") }
+                if !isBareKey(s[j]), s[j] != "\"", s[j] != "'", s[j] != "]" {
                     return (line, s[j])
                 }
                 // The rest of a header is names, not values: on to the next line (a quoted name

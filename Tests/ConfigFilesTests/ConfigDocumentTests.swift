@@ -76,7 +76,7 @@ import Testing
     /// Fuzzing found that TOMLKit's toml++ asserts, and so aborts the process, on a table header
     /// whose name starts with a character a name cannot start with. Each is now an error with its
     /// line, as any other syntax error.
-    @Test(arguments: ["[\u{e9}t\u{e9}]", "[[\u{fffd}meters]]", "[ {]", "[.]", "[#]", "[=]", "[\u{1f600}]"])
+    @Test(arguments: ["[\u{e9}t\u{e9}]", "[[\u{fffd}meters]]", "[ {]", "[.]", "[#]", "[=]", "[\u{1f600}]", "[", "[[", "[ \r"])
     func aTableNameThatCannotStartSoIsAnErrorWithItsLine(header: String) {
         do {
             _ = try ConfigDocument(text: "# header\n[listen]\naddress = \"127.0.0.1:7800\"\n\(header)\nx = 1\n", path: "agent.toml")
@@ -84,7 +84,7 @@ import Testing
         } catch {
             #expect(error.file == "agent.toml")
             #expect(error.line == 4, "\(error)")
-            #expect(error.message.contains("a table name cannot start with"), "\(error)")
+            #expect(error.message.contains("a table name cannot start with") || error.message.contains("a table header without a name"), "\(error)")
         }
     }
 

@@ -47,7 +47,7 @@ public struct JitsiParser: LogParser {
         // before the context is read.
         if fact.kind == .none, created.isEmpty { return .ignored }
         let context = head.context(b)
-        let room = context.room ?? fact.room
+        let room = (context.room ?? fact.room).flatMap { $0.isEmpty ? nil : $0 }
         // A start waiting for its meeting id is let out by the room's first line that has one, or
         // by a fact about the room that has none.
         var events: [ParsedEvent] = []
@@ -88,7 +88,7 @@ public struct JitsiParser: LogParser {
                 events.append(ParsedEvent(time: time, payload: .meetingEnded(MeetingEnded(meeting: meeting))))
             }
         case .memberJoined:
-            guard let nick = fact.nick else { return .skipped(SkipReason("missing-field", "a jicofo join without a member name")) }
+            guard let nick = fact.nick, !nick.isEmpty else { return .skipped(SkipReason("missing-field", "a jicofo join without a member name")) }
             var extra: [String: JSONValue] = [:]
             if let bot = fact.bot {
                 extra["bot"] = .bool(true)
@@ -97,7 +97,7 @@ public struct JitsiParser: LogParser {
             events.append(ParsedEvent(time: time, payload: .userJoined(UserJoined(
                 meeting: meeting, user: nick, role: fact.role ?? "UNKNOWN", client: nil)), extra: extra))
         case .memberLeft:
-            guard let nick = fact.nick else { return .skipped(SkipReason("missing-field", "a jicofo leave without a member name")) }
+            guard let nick = fact.nick, !nick.isEmpty else { return .skipped(SkipReason("missing-field", "a jicofo leave without a member name")) }
             events.append(ParsedEvent(time: time, payload: .userLeft(UserLeft(meeting: meeting, user: nick))))
         case .recording(let on, let mode):
             if let on {
@@ -268,7 +268,10 @@ struct JicofoLine {
     func context(_ b: LineBuffer) -> (room: String?, meetingID: String?) {
         guard let context else { return (nil, nil) }
         let fields = KeyValues(b, from: context.lowerBound, to: context.upperBound)
-        return (fields["room"], fields["meeting_id"])
+        // An empty value (`meeting_id= ` in a damaged line) is no value: a record with an empty
+        // meeting would be refused by the aggregator (found by fuzzing).
+        func present(_ key: String) -> String? { fields[key].flatMap { $0.isEmpty ? nil : $0 } }
+        return (present("room"), present("meeting_id"))
     }
 }
 
