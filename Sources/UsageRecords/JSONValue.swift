@@ -70,63 +70,15 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     public func write(to out: inout String) {
-        switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let text): out += text
-        case .string(let s): JSONValue.writeString(s, to: &out)
-        case .array(let items):
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                item.write(to: &out)
-            }
-            out += "]"
-        case .object(let members):
-            out += "{"
-            for (i, key) in members.keys.sorted().enumerated() {
-                if i > 0 { out += "," }
-                JSONValue.writeString(key, to: &out)
-                out += ":"
-                members[key]!.write(to: &out)
-            }
-            out += "}"
-        }
+        var bytes: [UInt8] = []
+        JSONBytes.appendValue(self, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 
     public static func writeString(_ s: String, to out: inout String) {
-        out += "\""
-        var plainStart = s.unicodeScalars.startIndex
-        var i = plainStart
-        let scalars = s.unicodeScalars
-        while i != scalars.endIndex {
-            let c = scalars[i]
-            let escape: String?
-            switch c {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            case "\u{2028}": escape = "\\u2028"
-            case "\u{2029}": escape = "\\u2029"
-            default:
-                if c.value < 0x20 {
-                    let hex = String(c.value, radix: 16)
-                    escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    escape = nil
-                }
-            }
-            if let escape {
-                out.unicodeScalars.append(contentsOf: scalars[plainStart..<i])
-                out += escape
-                plainStart = scalars.index(after: i)
-            }
-            i = scalars.index(after: i)
-        }
-        out.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
-        out += "\""
+        var bytes: [UInt8] = []
+        JSONBytes.appendString(s, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 }
 
@@ -159,6 +111,56 @@ public struct JSONParser {
         parser.skipWhitespace()
         guard parser.index == bytes.count else { throw parser.error("unexpected text after the JSON value") }
         return value
+    }
+
+    /// The members of the object that `bytes` holds, in their order, without the dictionary: what
+    /// the record decoder reads (a dozen fields, looked up by name once each). Nil when the text
+    /// is JSON but not an object; the same errors as `parse` otherwise.
+    public static func parseMembers(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> [(key: String, value: JSONValue)]? {
+        var parser = JSONParser(bytes: bytes)
+        parser.skipWhitespace()
+        guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else {
+            _ = try parse(bytes)
+            return nil
+        }
+        let members = try parser.parseMemberList(depth: 1)
+        parser.skipWhitespace()
+        guard parser.index == bytes.count else { throw parser.error("unexpected text after the JSON value") }
+        return members
+    }
+
+    /// As `parseObject`, into an array; a duplicate key is found by a linear search, cheaper than
+    /// hashing for the few members of a record.
+    private mutating func parseMemberList(depth: Int) throws(JSONSyntaxError) -> [(key: String, value: JSONValue)] {
+        index += 1
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(12)
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return members
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count else { throw error("the text ends inside an object") }
+            guard bytes[index] == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
+            let keyStart = index
+            let key = try parseString()
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
+            index += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            if members.contains(where: { $0.key == key }) {
+                throw JSONSyntaxError(offset: keyStart, reason: "duplicate key \"\(key)\"")
+            }
+            members.append((key, value))
+            skipWhitespace()
+            guard index < bytes.count else { throw error("the text ends inside an object") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return members }
+            throw error("expected ',' or '}' in an object")
+        }
     }
 
     /// Parses one JSON value at the start of `bytes` and returns it with the count of bytes used,
@@ -377,5 +379,47 @@ public struct JSONParser {
             throw JSONSyntaxError(offset: offset, reason: "a string is not valid UTF-8")
         }
         return s
+    }
+}
+
+/// Whether bytes are well-formed UTF-8 (no overlong forms, no surrogates, nothing past
+/// U+10FFFF), without making a String: ASCII runs are checked eight bytes at a time.
+public enum UTF8Validation {
+    public static func isValid(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = b.baseAddress else { return true }
+        let n = b.count
+        var i = 0
+        while i < n {
+            // Eight ASCII bytes at a time.
+            while i + 8 <= n {
+                let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                if word & 0x8080_8080_8080_8080 != 0 { break }
+                i += 8
+            }
+            guard i < n else { return true }
+            let c = b[i]
+            if c < 0x80 { i += 1; continue }
+            func cont(_ j: Int) -> Bool { j < n && b[j] & 0xC0 == 0x80 }
+            switch c {
+            case 0xC2...0xDF:
+                guard cont(i + 1) else { return false }
+                i += 2
+            case 0xE0...0xEF:
+                guard cont(i + 1), cont(i + 2) else { return false }
+                let c1 = b[i + 1]
+                if c == 0xE0 && c1 < 0xA0 { return false } // overlong
+                if c == 0xED && c1 > 0x9F { return false } // surrogates
+                i += 3
+            case 0xF0...0xF4:
+                guard cont(i + 1), cont(i + 2), cont(i + 3) else { return false }
+                let c1 = b[i + 1]
+                if c == 0xF0 && c1 < 0x90 { return false } // overlong
+                if c == 0xF4 && c1 > 0x8F { return false } // past U+10FFFF
+                i += 4
+            default:
+                return false
+            }
+        }
+        return true
     }
 }

@@ -22,6 +22,41 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// `2026-11-22T10:15:00.000000Z`: the one form records carry.
     public var rfc3339: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(27)
+        appendRFC3339(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The `rfc3339` form appended to `out`, digit by digit (the codec writes every time so).
+    public func appendRFC3339(to out: inout [UInt8]) {
+        let days = floorDiv(microseconds, 86_400_000_000)
+        let date = CivilDate(daysSinceEpoch: days)
+        guard (0...9999).contains(date.year) else {
+            out.append(contentsOf: paddedRFC3339.utf8)
+            return
+        }
+        let inDay = microseconds - days * 86_400_000_000
+        let secondOfDay = inDay / 1_000_000
+        JSONBytes.appendPadded(date.year, digits: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        JSONBytes.appendPadded(date.month, digits: 2, to: &out)
+        out.append(UInt8(ascii: "-"))
+        JSONBytes.appendPadded(date.day, digits: 2, to: &out)
+        out.append(UInt8(ascii: "T"))
+        JSONBytes.appendPadded(secondOfDay / 3600, digits: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        JSONBytes.appendPadded(secondOfDay / 60 % 60, digits: 2, to: &out)
+        out.append(UInt8(ascii: ":"))
+        JSONBytes.appendPadded(secondOfDay % 60, digits: 2, to: &out)
+        out.append(UInt8(ascii: "."))
+        JSONBytes.appendPadded(inDay % 1_000_000, digits: 6, to: &out)
+        out.append(UInt8(ascii: "Z"))
+    }
+
+    /// The form for years outside 0 to 9999, which no record carries past the aggregator's time
+    /// window, kept as it always printed.
+    private var paddedRFC3339: String {
         let days = floorDiv(microseconds, 86_400_000_000)
         let inDay = microseconds - days * 86_400_000_000
         let date = CivilDate(daysSinceEpoch: days)

@@ -63,16 +63,27 @@ public enum RecordCodec {
     /// `kind`, `time`, `host`, the kind's fields, then extra fields sorted), so the same record
     /// always encodes to the same bytes.
     public static func encode(_ record: UsageRecord) -> String {
-        var w = FieldWriter()
-        w.put("id", .string(record.id.rawValue))
-        w.put("kind", .string(record.kind.rawValue))
-        w.put("time", .string(record.time.rfc3339))
-        w.put("host", .string(record.host))
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        encode(record, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends the record's line (without the newline) to `out`: the spool and `meetmeter parse`
+    /// encode into one buffer they reuse.
+    public static func encode(_ record: UsageRecord, into out: inout [UInt8]) {
+        var w = FieldWriter(taking: &out, trackingKeys: !record.extra.isEmpty)
+        w.put("id", record.id.rawValue)
+        w.put("kind", record.kind.rawValue)
+        w.putTime("time", record.time)
+        w.put("host", record.host)
         record.payload.write(to: &w)
-        for key in record.extra.keys.sorted() where !w.has(key) {
-            w.put(key, record.extra[key]!)
+        if !record.extra.isEmpty {
+            for key in record.extra.keys.sorted() where !w.has(key) {
+                if let value = record.extra[key] { w.put(key, value) }
+            }
         }
-        return w.finish()
+        w.finish(into: &out)
     }
 
     // MARK: Decoding
@@ -97,23 +108,30 @@ public enum RecordCodec {
         guard !bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) else {
             throw RecordLineError(.emptyLine, "the line is empty")
         }
-        guard String(validating: bytes, as: UTF8.self) != nil else {
+        guard UTF8Validation.isValid(bytes) else {
             throw RecordLineError(.notUTF8, "the line is not valid UTF-8")
         }
-        let value: JSONValue
+        let members: [(key: String, value: JSONValue)]
         do {
-            value = try JSONParser.parse(bytes)
+            guard let object = try JSONParser.parseMembers(bytes) else {
+                let value = try JSONParser.parse(bytes)
+                throw RecordLineError(.notAnObject, "a record is a JSON object, not a \(value.typeName)")
+            }
+            members = object
+        } catch let error as RecordLineError {
+            throw error
         } catch {
             throw RecordLineError(.notJSON, "the line is not JSON: \(error)")
         }
-        guard case .object(let members) = value else {
-            throw RecordLineError(.notAnObject, "a record is a JSON object, not a \(value.typeName)")
-        }
-        return try decode(object: members)
+        return try decode(FieldReader(members: members))
     }
 
     public static func decode(object members: [String: JSONValue]) throws(RecordLineError) -> UsageRecord {
-        var r = FieldReader(members)
+        try decode(FieldReader(members))
+    }
+
+    private static func decode(_ reader: FieldReader) throws(RecordLineError) -> UsageRecord {
+        var r = reader
         let idText = try r.string("id")
         if let problem = RecordID.problem(with: idText) {
             throw RecordLineError(.invalidID, field: "id", "the id \(problem)")
@@ -129,15 +147,33 @@ public enum RecordCodec {
 /// Reads typed fields from a JSON object and remembers which it used, so that the rest can be
 /// kept as extra fields.
 public struct FieldReader {
-    private var members: [String: JSONValue]
+    /// A record's dozen members, searched in order: cheaper than hashing each name twice.
+    private var members: [(key: String, value: JSONValue)]
 
-    public init(_ members: [String: JSONValue]) { self.members = members }
+    public init(_ members: [String: JSONValue]) { self.members = members.map { ($0.key, $0.value) } }
+
+    /// Members as parsed, with no key twice (`JSONParser.parseMembers`).
+    public init(members: [(key: String, value: JSONValue)]) { self.members = members }
 
     /// The fields not read yet.
-    public var remaining: [String: JSONValue] { members }
+    public var remaining: [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for (key, value) in members { out[key] = value }
+        return out
+    }
+
+    private func value(_ key: String) -> JSONValue? {
+        members.first(where: { $0.key == key })?.value
+    }
+
+    private mutating func removeValue(forKey key: String) -> JSONValue? {
+        guard let i = members.firstIndex(where: { $0.key == key }) else { return nil }
+        members.swapAt(i, members.count - 1) // the order of the rest does not matter
+        return members.removeLast().value
+    }
 
     public mutating func string(_ key: String) throws(RecordLineError) -> String {
-        guard let value = members.removeValue(forKey: key) else {
+        guard let value = removeValue(forKey: key) else {
             throw RecordLineError(.missingField, field: key, "is missing")
         }
         guard case .string(let s) = value else {
@@ -148,16 +184,16 @@ public struct FieldReader {
     }
 
     public mutating func optionalString(_ key: String) throws(RecordLineError) -> String? {
-        guard let value = members[key] else { return nil }
+        guard let value = value(key) else { return nil }
         if case .null = value {
-            members.removeValue(forKey: key)
+            _ = removeValue(forKey: key)
             return nil
         }
         return try string(key)
     }
 
     public mutating func integer(_ key: String) throws(RecordLineError) -> Int64 {
-        guard let value = members.removeValue(forKey: key) else {
+        guard let value = removeValue(forKey: key) else {
             throw RecordLineError(.missingField, field: key, "is missing")
         }
         guard case .number(let text) = value else {
@@ -180,7 +216,7 @@ public struct FieldReader {
     }
 
     public mutating func object(_ key: String) throws(RecordLineError) -> [String: JSONValue] {
-        guard let value = members.removeValue(forKey: key) else { return [:] }
+        guard let value = removeValue(forKey: key) else { return [:] }
         switch value {
         case .null: return [:]
         case .object(let o): return o
@@ -189,28 +225,68 @@ public struct FieldReader {
     }
 }
 
-/// Writes fields of a record in the order they are put.
+/// Writes fields of a record, or of a wire message, in the order they are put, as JSON bytes.
 public struct FieldWriter {
-    private var out = "{"
-    private var keys: Set<String> = []
+    private var out: [UInt8]
+    private var count = 0
+    /// The keys put, kept only when someone will ask (`has`): a record with extra fields.
+    private var keys: [String]?
 
-    public init() {}
+    public init() {
+        out = [UInt8(ascii: "{")]
+        keys = []
+    }
 
-    public func has(_ key: String) -> Bool { keys.contains(key) }
+    /// Writes into `buffer`'s storage (appending to what it holds); `finish(into:)` gives it back.
+    init(taking buffer: inout [UInt8], trackingKeys: Bool) {
+        out = []
+        swap(&out, &buffer)
+        out.append(UInt8(ascii: "{"))
+        keys = trackingKeys ? [] : nil
+    }
+
+    public func has(_ key: String) -> Bool { keys?.contains(key) ?? false }
+
+    private mutating func key(_ key: String) {
+        if count > 0 { out.append(UInt8(ascii: ",")) }
+        count += 1
+        keys?.append(key)
+        JSONBytes.appendString(key, to: &out)
+        out.append(UInt8(ascii: ":"))
+    }
 
     public mutating func put(_ key: String, _ value: JSONValue) {
-        if !keys.isEmpty { out += "," }
-        keys.insert(key)
-        JSONValue.writeString(key, to: &out)
-        out += ":"
-        value.write(to: &out)
+        self.key(key)
+        JSONBytes.appendValue(value, to: &out)
     }
 
     public mutating func put(_ key: String, _ value: String?) {
-        if let value { put(key, .string(value)) }
+        guard let value else { return }
+        self.key(key)
+        JSONBytes.appendString(value, to: &out)
     }
 
-    public mutating func finish() -> String { out + "}" }
+    mutating func putTime(_ key: String, _ value: Timestamp) {
+        self.key(key)
+        out.append(0x22)
+        value.appendRFC3339(to: &out)
+        out.append(0x22)
+    }
+
+    mutating func putInteger(_ key: String, _ value: Int64) {
+        self.key(key)
+        JSONBytes.appendInteger(value, to: &out)
+    }
+
+    public mutating func finish() -> String {
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    mutating func finish(into buffer: inout [UInt8]) {
+        out.append(UInt8(ascii: "}"))
+        swap(&out, &buffer)
+    }
 }
 
 extension Payload {
@@ -293,17 +369,17 @@ extension Payload {
             w.put("recording", p.recording)
             w.put("meeting", p.meeting)
             w.put("step", p.step)
-            w.put("started", p.started.rfc3339)
-            w.put("ended", p.ended.rfc3339)
+            w.putTime("started", p.started)
+            w.putTime("ended", p.ended)
         case .storageSample(let p):
             w.put("scope", p.scope)
             w.put("key", p.key)
             w.put("meeting", p.meeting)
-            w.put("bytes", .integer(p.bytes))
+            w.putInteger("bytes", p.bytes)
         case .hostHeartbeat(let p):
             w.put("boot", p.boot)
             w.put("size", p.size)
-            w.put("interval", .integer(p.interval))
+            w.putInteger("interval", p.interval)
         case .other:
             break
         }

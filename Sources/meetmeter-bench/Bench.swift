@@ -14,6 +14,7 @@ struct Bench {
         let sections: [(String, () async throws -> [String])] = [
             ("files", { try await SourceFigures.files(lines: 2_000_000 / scale) }),
             ("journal", { try await SourceFigures.journal(entries: 200_000 / scale) }),
+            ("codec", { try CodecFigures.rates(records: 600_000 / scale) }),
             ("parser", { try await ParserFigures.mixedDay(meetings: 1_000 / scale) }),
             ("storage", { try StorageFigures.walk(files: 200_000 / scale) }),
             ("delivery", { try await DeliveryFigures.throughput(users: 50_000 / scale) }),

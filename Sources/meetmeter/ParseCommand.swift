@@ -141,7 +141,7 @@ actor ParseSink {
 
     func take(_ lines: [LogLine]) {
         for r in processor.process(lines) {
-            buffer.append(contentsOf: RecordCodec.encode(r).utf8)
+            RecordCodec.encode(r, into: &buffer)
             buffer.append(0x0A)
         }
         if buffer.count > 1 << 16 { flush() }

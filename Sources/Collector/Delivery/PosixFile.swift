@@ -1,3 +1,4 @@
+import CZlib
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -154,6 +155,11 @@ enum CRC32 {
     }
 
     static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+        // zlib's is the same CRC-32, several bytes at a time.
+        if let fast = bytes.withContiguousStorageIfAvailable({ b -> UInt32 in
+            guard let base = b.baseAddress, b.count <= Int(UInt32.max) else { return UInt32(truncatingIfNeeded: crc32(0, nil, 0)) }
+            return UInt32(truncatingIfNeeded: crc32(0, base, UInt32(b.count)))
+        }) { return fast }
         var c: UInt32 = 0xFFFF_FFFF
         for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
         return c ^ 0xFFFF_FFFF

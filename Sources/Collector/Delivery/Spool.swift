@@ -260,10 +260,16 @@ public actor Spool {
         var frames: [UInt8] = []
         frames.reserveCapacity(records.count * 256)
         for record in records {
-            let line = RecordCodec.encode(record)
-            let crc = String(CRC32.checksum(line.utf8), radix: 16)
-            frames.append(contentsOf: (String(repeating: "0", count: 8 - crc.count) + crc + " ").utf8)
-            frames.append(contentsOf: line.utf8)
+            // `crc32hex line\n`, the record encoded in place and its checksum written before it.
+            let head = frames.count
+            frames.append(contentsOf: [0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x20])
+            RecordCodec.encode(record, into: &frames)
+            var crc = CRC32.checksum(frames[(head + 9)...])
+            for i in (head..<(head + 8)).reversed() {
+                let digit = UInt8(crc & 0xF)
+                frames[i] = digit < 10 ? 0x30 + digit : 0x61 + digit - 10
+                crc >>= 4
+            }
             frames.append(0x0A)
         }
         var backoff = disk.initialBackoff
