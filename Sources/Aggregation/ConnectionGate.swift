@@ -33,6 +33,10 @@ final class ConnectionGate: Sendable {
 
     var unauthenticatedCount: Int { state.withLock { $0.unauthenticatedCount } }
 
+    /// Connections admitted since the start (tests wait on it rather than on the clock).
+    var admittedCount: Int { admitted.withLock { $0 } }
+    private let admitted = Mutex(0)
+
     /// A connection became active: let it in (maybe closing an older one) or refuse it, and
     /// start its hello deadline.
     func admit(_ channel: any Channel) {
@@ -40,6 +44,7 @@ final class ConnectionGate: Sendable {
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
         let (admission, waiting) = state.withLock { s in (s.admit(key, handle: channel, address: address), s.unauthenticatedCount) }
         metrics.unauthenticated.record(waiting)
+        admitted.withLock { $0 += 1 }
         switch admission {
         case .refused(let reason):
             close(channel, reason, address: address)

@@ -25,11 +25,8 @@ public struct ConfigDocument: Sendable {
 
     public init(text: String, path: String) throws(ConfigError) {
         self.path = path
-        if let bad = TableHeaderCheck.firstBadHeader(in: text) {
-            throw ConfigError(file: path, line: bad.line, key: nil,
-                              message: bad.character == "\n"
-                                  ? "is not valid TOML: a table header without a name"
-                                  : "is not valid TOML: a table name cannot start with '\(bad.character.escaped(asASCII: true))'; use letters, digits, _ and -, or quote the name")
+        if let mistake = TOMLPreflight.firstMistake(in: text) {
+            throw ConfigError(file: path, line: mistake.line, key: nil, message: "is not valid TOML: \(mistake.message)")
         }
         let table: TOMLTable
         do {

@@ -247,13 +247,17 @@ import UsageRecords
     /// is never closed to make room; the last idle one is closed at its deadline (`timeout`).
     @Test func idlePeersMakeRoomAndTheAgentGetsIn() async throws {
         let limits = ConnectionLimits(helloTimeout: .seconds(3), maxUnauthenticated: 2, maxUnauthenticatedPerAddress: 2, maxConnections: 10)
-        try await withListener(tokens: ["bbb1": token], connections: limits) { port, store in
+        try await withListener(tokens: ["bbb1": token], connections: limits) { port, store, listener in
             let codes = try await LineClient.connect(port: port) { a in
                 try await LineClient.connect(port: port) { b in
                     try await LineClient.connect(port: port) { c in
                         // Let the listener admit the idle ones before the agent comes (which
                         // one is closed first does not matter; only that the agent is newest).
-                        try await Task.sleep(for: .milliseconds(300))
+                        let admitted = ContinuousClock.now + .seconds(20)
+                        while listener.gate.admittedCount < 3, ContinuousClock.now < admitted {
+                            try await Task.sleep(for: .milliseconds(10))
+                        }
+                        #expect(listener.gate.admittedCount == 3)
                         return try await LineClient.connect(port: port) { agent in
                             #expect(try await agent.hello(token: token) == .hello(WireProtocol.Hello(host: "bbb1", token: nil)))
                             try await agent.send([Sample.line(Sample.joined(1))])

@@ -53,6 +53,18 @@ func withListener<T>(
     maxBadLines: Int = 10, helloTimeout: Duration = .seconds(30), connections: ConnectionLimits? = nil,
     store: (any RecordStore)? = nil, _ body: (_ port: Int, _ store: any RecordStore) async throws -> T
 ) async throws -> T {
+    try await withListener(tokens: tokens, allowUnauthenticated: allowUnauthenticated, maxLineBytes: maxLineBytes,
+                           maxBadLines: maxBadLines, helloTimeout: helloTimeout, connections: connections, store: store) { port, store, _ in
+        try await body(port, store)
+    }
+}
+
+/// As above, with the listener itself for tests that wait on its state.
+func withListener<T>(
+    tokens: [String: String] = [:], allowUnauthenticated: Bool? = nil, maxLineBytes: Int = RecordCodec.maximumLineBytes,
+    maxBadLines: Int = 10, helloTimeout: Duration = .seconds(30), connections: ConnectionLimits? = nil,
+    store: (any RecordStore)? = nil, _ body: (_ port: Int, _ store: any RecordStore, _ listener: RecordListener) async throws -> T
+) async throws -> T {
     let folder = TemporaryFolder()
     defer { folder.remove() }
     let sqlite = try SQLiteRecordStore(path: folder.database)
@@ -65,7 +77,7 @@ func withListener<T>(
     let port = try await listener.start()
     let running = Task { try await listener.run() }
     do {
-        let result = try await body(port, used)
+        let result = try await body(port, used, listener)
         await listener.shutdown()
         try await running.value
         return result

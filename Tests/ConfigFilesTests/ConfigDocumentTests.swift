@@ -88,12 +88,25 @@ import Testing
         }
     }
 
+    /// The same for a '}' where an array expects a value (toml++ asserts there too).
+    @Test(arguments: ["a = [}", "a = [1, }", "a = [ [ } ] ]", "a = { b = [ } ] }", "a = [\n  # c\n  }"])
+    func aBraceWhereAnArrayExpectsAValueIsAnErrorWithItsLine(value: String) {
+        do {
+            _ = try ConfigDocument(text: "x = 1\n\(value)\n", path: "billing.toml")
+            Issue.record("accepted \(value)")
+        } catch {
+            #expect(error.line != nil && error.line! >= 2, "\(error)")
+            #expect(error.message.contains("an array expects a value or ']', not '}'"), "\(error)")
+        }
+    }
+
     /// What looks like a header but is not one (inside an array, a multi-line string, a quoted
     /// name) is left to TOML.
     @Test func bracketsThatAreNotHeadersAreNotChecked() throws {
         let text = """
             a = [
-              [{ x = 1 }],
+              [{ x = 1 }], [], [ ],
+              { y = [1, 2] },
               ["\u{e9}"],
             ]
             s = \"\"\"

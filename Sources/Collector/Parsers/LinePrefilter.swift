@@ -1,3 +1,5 @@
+import UsageRecords
+
 /// A parser's look at the raw bytes of each line, taken by the file follower before the line
 /// becomes a `LogLine`: most lines of a meeting host's logs are not about usage, and for them the
 /// String, the `LogLine` and the hand-over cost far more than the search that dismisses them.
@@ -27,6 +29,13 @@ struct BBBPrefilter: LinePrefilter {
     private var mayHoldCut = false
 
     mutating func keeps(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        // A line that is not UTF-8 reaches the parser repaired (each bad byte a U+FFFD of three
+        // bytes), so its bytes here are not the parser's: it is kept, and a cut value is assumed
+        // to wait after it (found by fuzzing). Keeping is always exact; only passing over is not.
+        guard UTF8Validation.isValid(b) else {
+            mayHoldCut = true
+            return true
+        }
         guard mayHoldCut else { return readAlone(b) }
         // A file's lines all have the same origin.
         if BBBParser.endsPendingJSON(b) {
