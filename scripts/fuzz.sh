@@ -9,10 +9,11 @@
 # $MEETMETER_LOG_EXCERPTS (default /work/shared/data/logs) and samples/, into .build-fuzz/corpus/
 # (libFuzzer adds what it finds there too). A crash, a sanitizer report or a broken property
 # keeps its input in .build-fuzz/crashes/TARGET/ and makes the script exit non-zero.
+# MEETMETER_FUZZ_SCRATCH names another folder than .build-fuzz (two runs side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-scratch="$root/.build-fuzz"
+scratch="${MEETMETER_FUZZ_SCRATCH:-$root/.build-fuzz}"
 runs=1000000
 build_only=0
 list_only=0
