@@ -4,7 +4,9 @@
 ///
 /// - a table header whose name starts with a character no name may start with (`[é]`, `[{]`,
 ///   `[.]`), or with no name at all (`[` alone on its line);
-/// - a `}` where an array expects a value (`a = [}`, `a = [1, }`).
+/// - a `}` where an array expects a value (`a = [}`, `a = [1, }`);
+/// - a date whose time does not start with two digits (`a = 2000-01-01Tx0:00:00Z`,
+///   `a = 2000-01-01 0`).
 ///
 /// The scan follows TOML's strings (basic, literal, multi-line), comments and brackets just far
 /// enough to know where headers and array values can be; everything else is left to TOMLKit.
@@ -23,6 +25,8 @@ enum TOMLPreflight {
         /// Just after an array's `[` or `,`: the next significant character is a value.
         var valueDue = false
         var atLineStart = true
+        /// After a key's `=` on this line: what follows is a value.
+        var inValue = false
         func at(_ j: Int, _ c: Unicode.Scalar) -> Bool { j < s.count && s[j] == c }
         func triple(_ j: Int, _ q: Unicode.Scalar) -> Bool { at(j, q) && at(j + 1, q) && at(j + 2, q) }
         while i < s.count {
@@ -30,6 +34,7 @@ enum TOMLPreflight {
             if c == "\n" {
                 line += 1
                 atLineStart = true
+                if open.isEmpty { inValue = false }
                 i += 1
                 continue
             }
@@ -61,7 +66,20 @@ enum TOMLPreflight {
                 return Mistake(line: line, message: "an array expects a value or ']', not '}'")
             }
             valueDue = false
+            if (inValue || !open.isEmpty), isDigit(c), i == 0 || !isBareKey(s[i - 1]), let end = dateEnd(s, i) {
+                let sep = end < s.count ? s[end] : "\n"
+                let first = end + 1 < s.count && isDigit(s[end + 1])
+                let second = end + 2 < s.count && isDigit(s[end + 2])
+                if (sep == "T" || sep == "t") && end + 1 < s.count && !(first && second) && !isTerminator(s[end + 1])
+                    || sep == " " && first && !second {
+                    return Mistake(line: line, message: "a date-time needs its time as HH:MM:SS after the date")
+                }
+                i = end
+                continue
+            }
             switch c {
+            case "=":
+                if open.isEmpty { inValue = true }
             case "\"", "'":
                 if triple(i, c) {
                     i += 3
@@ -95,6 +113,22 @@ enum TOMLPreflight {
             i += 1
         }
         return nil
+    }
+
+    static func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
+
+    static func isTerminator(_ c: Unicode.Scalar) -> Bool {
+        c == "\n" || c == "\r" || c == " " || c == "\t" || c == "," || c == "]" || c == "}" || c == "#"
+    }
+
+    /// Where a `YYYY-MM-DD` starting at `i` ends, if one does.
+    static func dateEnd(_ s: [Unicode.Scalar], _ i: Int) -> Int? {
+        guard i + 10 <= s.count else { return nil }
+        for k in 0..<10 {
+            let c = s[i + k]
+            if k == 4 || k == 7 { guard c == "-" else { return nil } } else { guard isDigit(c) else { return nil } }
+        }
+        return i + 10
     }
 
     static func isBareKey(_ c: Unicode.Scalar) -> Bool {

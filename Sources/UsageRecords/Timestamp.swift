@@ -11,6 +11,26 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool { a.microseconds < b.microseconds }
 
+    /// The instants the record form can carry: years 0000 to 9999. A time read from a log is
+    /// checked against it, so that a damaged number neither overflows (a trap, and a crashed
+    /// agent) nor becomes a record that cannot be written.
+    public static let representable = Timestamp(microseconds: -62_167_219_200_000_000)...Timestamp(microseconds: 253_402_300_799_999_999)
+
+    /// `seconds` and `microseconds` since the epoch, or nil outside `representable`.
+    public init?(checkedSeconds seconds: Int64, microseconds: Int64 = 0) {
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        let (sum, overflow2) = scaled.addingReportingOverflow(microseconds)
+        guard !overflow, !overflow2, Self.representable.contains(Timestamp(microseconds: sum)) else { return nil }
+        self.microseconds = sum
+    }
+
+    /// Milliseconds since the epoch, or nil outside `representable`.
+    public init?(checkedMilliseconds milliseconds: Int64) {
+        let (scaled, overflow) = milliseconds.multipliedReportingOverflow(by: 1_000)
+        guard !overflow, Self.representable.contains(Timestamp(microseconds: scaled)) else { return nil }
+        self.microseconds = scaled
+    }
+
     /// Whole seconds since the epoch, rounded towards the past.
     public var seconds: Int64 { floorDiv(microseconds, 1_000_000) }
 

@@ -100,6 +100,24 @@ import Testing
         }
     }
 
+    /// And for a date whose time does not start with two digits (toml++ asserts there too).
+    @Test(arguments: ["a = 2000-01-01Tx0:00:00Z", "a = 2000-01-01T\u{e9}0:00:00Z", "a = 2000-01-01 0", "a = [2000-01-01t0]"])
+    func aDateWithABrokenTimeIsAnErrorWithItsLine(value: String) {
+        do {
+            _ = try ConfigDocument(text: "x = 1\n\(value)\n", path: "aggregator.toml")
+            Issue.record("accepted \(value)")
+        } catch {
+            #expect(error.line == 2, "\(error)")
+            #expect(error.message.contains("a date-time needs its time as HH:MM:SS"), "\(error)")
+        }
+    }
+
+    /// Dates and date-times that are well formed, and keys made of digits and dashes, pass.
+    @Test func wellFormedDatesPass() throws {
+        let doc = try ConfigDocument(text: "a = 2000-01-01T00:00:00Z\nb = 2000-01-01 00:00:00\nc = 2000-01-01\nd = [2000-01-01, 1979-05-27T07:32:00]\n2000-01-01Tx0 = 1\n", path: "x.toml")
+        #expect(doc.root.keys.sorted() == ["2000-01-01Tx0", "a", "b", "c", "d"])
+    }
+
     /// What looks like a header but is not one (inside an array, a multi-line string, a quoted
     /// name) is left to TOML.
     @Test func bracketsThatAreNotHeadersAreNotChecked() throws {

@@ -4,6 +4,19 @@ import UsageRecords
 /// Issue 20, items 3 and 5 at the codec: offsets beyond ±23:59 are no times, and every id an
 /// agent makes lies in its host's namespace.
 @Suite struct TimeAndNamespaceTests {
+    /// A number read from a log becomes a time only when the record form can carry it: a damaged
+    /// envelope timestamp of 9e18 ms trapped on the multiplication and crashed the agent (fuzzing).
+    @Test func checkedTimesRefuseWhatOverflowsOrCannotBeWritten() {
+        #expect(Timestamp(checkedMilliseconds: 1_698_771_310_209) == Timestamp(milliseconds: 1_698_771_310_209))
+        #expect(Timestamp(checkedMilliseconds: 9_000_000_000_000_000_000) == nil)
+        #expect(Timestamp(checkedMilliseconds: -9_000_000_000_000_000) == nil)
+        #expect(Timestamp(checkedSeconds: 253_402_300_799)?.rfc3339 == "9999-12-31T23:59:59.000000Z")
+        #expect(Timestamp(checkedSeconds: 253_402_300_800) == nil)
+        #expect(Timestamp(checkedSeconds: Int64.max) == nil)
+        #expect(Timestamp(checkedSeconds: 1, microseconds: Int64.max) == nil)
+        #expect(Timestamp(checkedSeconds: -62_167_219_200)?.rfc3339 == "0000-01-01T00:00:00.000000Z")
+    }
+
     @Test(arguments: ["+99:00", "+24:00", "-24:00", "+23:60", "-00:99", "+9900", "+2400", "+99"])
     func anOffsetBeyond2359IsNoTime(offset: String) {
         let text = "2026-11-20T10:00:00" + offset

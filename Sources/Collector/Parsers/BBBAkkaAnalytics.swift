@@ -133,7 +133,7 @@ enum BBBAkkaAnalytics {
     }
 
     static func interpret(_ p: PickedJSON, message: AkkaMessage, lineTime: Timestamp?) -> ParseOutcome {
-        guard let time = p[.timestamp]?.int64Value.map(Timestamp.init(milliseconds:)) ?? lineTime else {
+        guard let time = p[.timestamp]?.int64Value.flatMap(Timestamp.init(checkedMilliseconds:)) ?? lineTime else {
             return .skipped(SkipReason("no-timestamp", "\(message.rawValue) has no envelope.timestamp and the line no time"))
         }
         let meeting = text(p[.headerMeeting]) ?? text(p[.routingMeeting]) ?? text(p[.bodyMeeting])

@@ -146,7 +146,14 @@ struct BBBRapParser: Sendable {
                   took.at <= endTime, endTime.microseconds(since: took.at) <= 10_000_000
         {
             // The start was before this log (or this agent) began; the process step measured itself.
-            startTime = endTime.adding(microseconds: -took.milliseconds * 1_000)
+            // `took` is at most 10 s old and measured in ms; a damaged figure past any real
+            // run (more than a year) is no start time.
+            guard took.milliseconds <= 31_622_400_000,
+                  let start = Timestamp(checkedSeconds: 0, microseconds: endTime.microseconds - took.milliseconds * 1_000)
+            else {
+                return .skipped(SkipReason("unpaired-end", "'Ended worker \(step) for \(id)' after a 'Process took' of \(took.milliseconds) ms, longer than a year"))
+            }
+            startTime = start
             extra["started_from"] = .string("process-took")
         } else {
             return .skipped(SkipReason("unpaired-end", "'Ended worker \(step) for \(id)' without its 'Started worker' line"))

@@ -184,14 +184,14 @@ extension CustomRule {
                 return zone.instant(localSeconds: c.seconds, microseconds: c.microseconds)
             }
         case .epochMilliseconds:
-            return Int64(text).map(Timestamp.init(milliseconds:))
+            return Int64(text).flatMap(Timestamp.init(checkedMilliseconds:))
         case .epochSeconds:
-            if let s = Int64(text) { return Timestamp(seconds: s) }
+            if let s = Int64(text) { return Timestamp(checkedSeconds: s) }
             let parts = text.split(separator: ".", maxSplits: 1)
             guard parts.count == 2, let s = Int64(parts[0]), parts[1].allSatisfy(\.isNumber), !parts[1].isEmpty else { return nil }
             let digits = String((parts[1] + "000000").prefix(6))
             guard let micro = Int64(digits) else { return nil }
-            return Timestamp(microseconds: s * 1_000_000 + micro)
+            return Timestamp(checkedSeconds: s, microseconds: micro)
         }
     }
 }
