@@ -33,6 +33,8 @@ final class JSONPaths: Sendable {
         var order: [String] = []
         var groups: [String: [(ArraySlice<String>, Int)]] = [:]
         for (path, slot) in paths {
+            // Paths are the parsers' constants; `match` skips empty keys, so none may be asked for.
+            precondition(!path.contains(""), "JSONPaths: a path with an empty key: \(Array(path))")
             guard let first = path.first else { continue }
             if groups[first] == nil { order.append(first) }
             groups[first, default: []].append((path.dropFirst(), slot))
