@@ -60,6 +60,7 @@ struct ParserPrefilterTests {
     func syntheticDay() async throws {
         let day = SyntheticBBBDay.make(meetings: 300, seed: 11, noise: 10)
         let path = try Self.write(day.text, "day.log")
+        defer { removeTree((path as NSString).deletingLastPathComponent) }
         let (plain, prefiltered) = try await Self.compare(path)
         #expect(plain.records.count == day.expected.count)
         #expect(plain.skipped == day.expectedSkips)
@@ -124,6 +125,7 @@ struct ParserPrefilterTests {
     func cutJSON(_ name: String) async throws {
         let lines = [Self.noise, Self.trace] + Self.cutCase(name) + [Self.noise, Self.alive, Self.trace, Self.noise]
         let path = try Self.write(lines.joined(separator: "\n") + "\n", "cut.log")
+        defer { removeTree((path as NSString).deletingLastPathComponent) }
         let (plain, prefiltered) = try await Self.compare(path)
         if ["balanced middle", "cut in a string with braces", "bare envelope"].contains(name) {
             #expect(plain.records.count == 1, "\(name): \(plain.records)")
@@ -166,6 +168,7 @@ struct ParserPrefilterTests {
     func randomCuts() async throws {
         let day = SyntheticBBBDay.make(meetings: 60, seed: 5, noise: 4)
         let path = try Self.write(Self.randomlyCut(day, seed: 42).joined(separator: "\n"), "random-cuts.log")
+        defer { removeTree((path as NSString).deletingLastPathComponent) }
         let (plain, prefiltered) = try await Self.compare(path)
         #expect(plain.records.count > day.expected.count / 2)
         #expect(prefiltered.passedOver > 0)
@@ -209,6 +212,7 @@ struct ParserPrefilterTests {
         let all = day.text.split(separator: "\n").map(String.init)
         let half = all.count / 2
         let dir = temporaryDirectory("prefilter-positions")
+        defer { removeTree(dir) }
         let path = dir + "/bbb.log"
         try (all[..<half].joined(separator: "\n") + "\n").write(toFile: path, atomically: false, encoding: .utf8)
         let store = try PositionStore(directory: dir + "/positions")
