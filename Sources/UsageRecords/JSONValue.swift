@@ -132,35 +132,14 @@ public struct JSONParser {
     /// As `parseObject`, into an array; a duplicate key is found by a linear search, cheaper than
     /// hashing for the few members of a record.
     private mutating func parseMemberList(depth: Int) throws(JSONSyntaxError) -> [(key: String, value: JSONValue)] {
-        index += 1
         var members: [(key: String, value: JSONValue)] = []
         members.reserveCapacity(12)
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return members
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count else { throw error("the text ends inside an object") }
-            guard bytes[index] == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
-            let keyStart = index
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
-            index += 1
-            skipWhitespace()
-            let value = try parseValue(depth: depth)
-            if members.contains(where: { $0.key == key }) {
-                throw JSONSyntaxError(offset: keyStart, reason: "duplicate key \"\(key)\"")
-            }
+        try parseMembers(depth: depth) { key, value in
+            if members.contains(where: { $0.key == key }) { return false }
             members.append((key, value))
-            skipWhitespace()
-            guard index < bytes.count else { throw error("the text ends inside an object") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return members }
-            throw error("expected ',' or '}' in an object")
+            return true
         }
+        return members
     }
 
     /// Parses one JSON value at the start of `bytes` and returns it with the count of bytes used,
@@ -218,12 +197,21 @@ public struct JSONParser {
 
     private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         guard depth <= Self.maximumDepth else { throw error("nested deeper than \(Self.maximumDepth) levels") }
-        index += 1
         var members: [String: JSONValue] = [:]
+        try parseMembers(depth: depth) { key, value in members.updateValue(value, forKey: key) == nil }
+        return .object(members)
+    }
+
+    /// The members of the object at `index`, each handed to `add`, which answers false for a key
+    /// it already holds (a duplicate, an error at that key).
+    private mutating func parseMembers(
+        depth: Int, _ add: (String, JSONValue) -> Bool
+    ) throws(JSONSyntaxError) {
+        index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(members)
+            return
         }
         while true {
             skipWhitespace()
@@ -236,13 +224,11 @@ public struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            if members.updateValue(value, forKey: key) != nil {
-                throw JSONSyntaxError(offset: keyStart, reason: "duplicate key \"\(key)\"")
-            }
+            guard add(key, value) else { throw JSONSyntaxError(offset: keyStart, reason: "duplicate key \"\(key)\"") }
             skipWhitespace()
             guard index < bytes.count else { throw error("the text ends inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return }
             throw error("expected ',' or '}' in an object")
         }
     }

@@ -149,3 +149,22 @@ private func kernelFreePort() throws -> Int {
     guard ok else { throw HarnessError("cannot find a free port") }
     return Int(UInt16(bigEndian: addr.sin_port))
 }
+
+/// A blocking TCP socket connected to 127.0.0.1:`port`, with a receive timeout; the caller closes it.
+func connectLoopback(port: Int, receiveTimeout seconds: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var tv = timeval(tv_sec: seconds, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let ok = withUnsafePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+    guard ok else {
+        close(fd)
+        throw HarnessError("cannot connect to the aggregator")
+    }
+    return fd
+}
