@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The data flow of DESIGN.md, one module a box:
-// CSystemd (C) -> Collector (agent) -> UsageRecords (shared vocabulary) <- Aggregation (aggregator) -> Billing (pure)
+// The data flow of DESIGN.md, one module a box (scripts/import-graph.sh prints who imports whom):
+//   LogSources ─> LogLines ─> LogParsers ─> UsageRecords ─> Delivery (spool, shipper) ══> Aggregation ─> Billing
+//   HostSampling ───────────────────────────┘            Collector wires the agent; the executables are thin.
 let package = Package(
     name: "meetmeter",
     platforms: [.macOS(.v15)],
@@ -22,61 +23,119 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
-        // The C targets: libsystemd's sd-journal and sd-daemon, and zlib.
+        // ── C libraries. Only the POSIX seam and the sources import C.
+        // libsystemd's sd-journal and sd-daemon.
         .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
-        // zlib, for reading rotated logs that logrotate or logback compressed (NAME.2.gz).
+        // zlib, for reading rotated logs that logrotate or logback compressed (NAME.2.gz), and CRC-32.
         .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
-        // sd_notify and a swift-log handler for the journal, shared by both daemons.
-        .target(
-            name: "SystemdIntegration",
-            dependencies: [
-                "CSystemd", .product(name: "Logging", package: "swift-log"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
-        ),
-        // The record vocabulary and the line codec both sides share. No I/O.
+        // glibc's unions and macros that Swift cannot name portably (siginfo_t, struct sigaction).
+        .target(name: "CSystemShim"),
+
+        // ── Shared vocabulary, no I/O.
+        // The record vocabulary, the line codec both sides share, and the one line cutter.
         .target(name: "UsageRecords"),
-        // TOML configuration files with errors that name the file, line and key.
+        // TOML configuration files with errors that name the file, line and key. No TLS, no keys.
+        .target(name: "ConfigFiles", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        // PEM files and TLS contexts, loaded when a daemon is wired, never when a file is only read.
+        .target(name: "TransportSecurity", dependencies: [.product(name: "NIOSSL", package: "swift-nio-ssl")]),
+
+        // ── The agent, along the data flow of DESIGN.md:
+        //    LogSources ─> LogLines ─> LogParsers ─> (records) ─> Delivery; HostSampling beside the sources.
+        // The POSIX seam: system calls retried on EINTR with typed errors, descriptors as types,
+        // writes that wait for room on a full state disk.
         .target(
-            name: "ConfigFiles",
+            name: "SystemCalls",
             dependencies: [
-                .product(name: "TOMLKit", package: "TOMLKit"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "CSystemShim",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
-        // The agent's library: sources, parsers, spool, shipper.
+        // A line as a source yields it (source, position, time, text) and the byte search parsers use.
+        .target(name: "LogLines", dependencies: ["UsageRecords"]),
+        // The journal and log files, each yielding lines with a position it can resume from.
         .target(
-            name: "Collector",
+            name: "LogSources",
             dependencies: [
-                "UsageRecords", "ConfigFiles", "CSystemd", "CZlib",
+                "LogLines", "SystemCalls", "UsageRecords", "CSystemd", "CZlib", "CSystemShim",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Lines to usage facts, per meeting software. Pure: no I/O, no clock.
+        .target(name: "LogParsers", dependencies: ["LogLines", "UsageRecords"]),
+        // Samples of the host: heartbeats and the disk usage of recordings.
+        .target(
+            name: "HostSampling",
+            dependencies: [
+                "SystemCalls", "UsageRecords",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // The spool on disk and the shipper that empties it into the aggregator.
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "SystemCalls", "UsageRecords", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The agent wired from agent.toml: sources → parsers → spool → shipper, as services.
+        .target(
+            name: "Collector",
+            dependencies: [
+                "LogSources", "LogLines", "LogParsers", "HostSampling", "Delivery", "SystemCalls",
+                "UsageRecords", "ConfigFiles", "TransportSecurity",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
+        // ── The aggregator and billing.
         // The aggregator's library: listener, store, queries.
         .target(
             name: "Aggregation",
             dependencies: [
-                "UsageRecords", "ConfigFiles",
+                "UsageRecords", "ConfigFiles", "TransportSecurity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // Rating: records, policy and period in; quantities and invoice lines out. Pure.
+        .target(name: "Billing", dependencies: ["UsageRecords", "ConfigFiles"]),
+
+        // ── Both daemons.
+        // sd_notify and a swift-log handler for the journal.
+        .target(
+            name: "SystemdIntegration",
+            dependencies: [
+                "CSystemd", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Prometheus metrics and a health answer over HTTP, for both daemons and `meetmeter status`.
@@ -93,16 +152,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Rating: records, policy and period in; quantities and invoice lines out. Pure.
-        .target(name: "Billing", dependencies: ["UsageRecords", "ConfigFiles"]),
 
+        // ── Thin executables: arguments, configuration, lifecycle, wiring.
         .executableTarget(
             name: "meetmeter-agent",
             dependencies: [
                 "SystemdIntegration", "Observability",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                "Collector", "UsageRecords",
+                "Collector", "Delivery", "UsageRecords", "ConfigFiles",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -112,7 +171,8 @@ let package = Package(
             dependencies: [
                 "SystemdIntegration", "Observability",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                "Aggregation", "UsageRecords",
+                "Aggregation", "UsageRecords", "ConfigFiles",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -120,8 +180,18 @@ let package = Package(
         .executableTarget(
             name: "meetmeter",
             dependencies: [
-                "Collector", "Aggregation", "Billing", "UsageRecords", "Observability", "ConfigFiles",
+                "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "Aggregation", "Billing", "UsageRecords",
+                "Observability", "ConfigFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // ── Benchmarks: synthetic workloads and baselines, linked by no daemon.
+        .target(
+            name: "Workloads",
+            dependencies: [
+                "LogSources", "LogLines", "LogParsers", "HostSampling", "SystemCalls", "UsageRecords", "CSystemd",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -129,7 +199,8 @@ let package = Package(
         .executableTarget(
             name: "meetmeter-bench",
             dependencies: [
-                "Collector", "Aggregation", "Billing", "UsageRecords",
+                "Workloads", "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "Delivery",
+                "Aggregation", "Billing", "UsageRecords",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -139,16 +210,22 @@ let package = Package(
         // Shared by the test targets: heavy tests compute, and blocking waits happen, on threads
         // of their own instead of the cooperative pool.
         .target(name: "TestThreads", path: "Tests/TestThreads"),
-        .testTarget(name: "CollectorTests", dependencies: ["Collector", "UsageRecords", "TestThreads"]),
+        .testTarget(name: "CollectorTests", dependencies: [
+            "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "Delivery", "SystemCalls",
+            "Workloads", "UsageRecords", "TestThreads", "CSystemd",
+        ]),
         // GRDB: the write-ahead-log test holds read transactions of its own, as another process would.
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "UsageRecords", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "BillingTests", dependencies: ["Billing", "UsageRecords", "ConfigFiles", "TestThreads"]),
-        // Runs the built executables against each other over real TCP and a real SQLite file.
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "Workloads", "UsageRecords", "ConfigFiles", "TestThreads"]),
         // The libFuzzer targets of Fuzz/ (their file is shared by a link), replayed briefly.
         .testTarget(name: "FuzzReplayTests", dependencies: [
-            "UsageRecords", "Collector", "Aggregation", "Billing", "ConfigFiles",
+            "UsageRecords", "LogSources", "LogLines", "LogParsers", "Aggregation", "Billing", "ConfigFiles",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["UsageRecords", "Collector", "Aggregation", "Billing", "Observability", "TestThreads"]),
+        // Runs the built executables against each other over real TCP and a real SQLite file.
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "UsageRecords", "Collector", "LogSources", "LogLines", "LogParsers", "Delivery", "Workloads",
+            "Aggregation", "Billing", "Observability", "TestThreads",
+        ]),
     ]
 )

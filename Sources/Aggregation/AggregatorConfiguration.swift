@@ -1,5 +1,6 @@
 import ConfigFiles
 import NIOSSL
+import TransportSecurity
 import UsageRecords
 
 /// aggregator.toml, read and checked. Every key, its default and its meaning is in
@@ -18,16 +19,27 @@ public struct AggregatorConfiguration: Sendable {
     public var path: String
     /// Where `/metrics` and `/health` are served; nil when `[metrics] address = ""`.
     public var metricsAddress: NetworkAddress?
-    /// TLS for agents; nil for plain TCP.
-    public var tls: NIOSSLContext?
+    /// TLS for agents, as file names; nil for plain TCP. The files are read by `makeTLSContext`,
+    /// when the daemon is wired: `meetmeter report` reads this file without touching the key.
+    public var tls: Located<ServerTLSSettings>?
     /// Whether agents must present a certificate from `client_ca_file` naming their host.
-    public var requireClientCertificates: Bool
+    public var requireClientCertificates: Bool { tls?.value.requiresClientCertificates ?? false }
     /// The record times accepted (`[records]`).
     public var recordWindow: RecordTimeWindow
     /// `[connections]`: the hello deadline and the limits on connections without a hello.
     public var connections: ConnectionLimits
     /// Things that are allowed but probably not meant, for --check-config and the log.
     public var warnings: [String]
+
+    /// Reads the TLS files, with errors that name the setting's file, line and key; nil without TLS.
+    public func makeTLSContext() throws(ConfigError) -> NIOSSLContext? {
+        guard let tls else { return nil }
+        do throws(TLSFileError) {
+            return try tls.value.makeContext()
+        } catch {
+            throw tls.error(error.setting ?? "tls_certificate_file", error.description)
+        }
+    }
 
     public static func load(path: String) throws(ConfigError) -> AggregatorConfiguration {
         try AggregatorConfiguration(document: try ConfigDocument(path: path))
@@ -51,28 +63,10 @@ public struct AggregatorConfiguration: Sendable {
         let clientCAFile = try listen.optionalString("client_ca_file")
         try listen.requireBoth("tls_certificate_file", "tls_key_file", "TLS needs both tls_certificate_file and tls_key_file")
         if let certificateFile, let keyFile {
-            func load<T>(_ key: String, _ body: () throws(TLSFileError) -> T) throws(ConfigError) -> T {
-                do throws(TLSFileError) { return try body() } catch { throw listen.error(key, error.description) }
-            }
-            let chain = try load("tls_certificate_file") { () throws(TLSFileError) in try TLSFiles.certificates(certificateFile) }
-            let key = try load("tls_key_file") { () throws(TLSFileError) in try TLSFiles.privateKey(keyFile) }
-            var c = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
-            c.minimumTLSVersion = .tlsv12
-            if let clientCAFile {
-                let roots = try load("client_ca_file") { () throws(TLSFileError) in try TLSFiles.certificates(clientCAFile) }
-                c.trustRoots = .certificates(roots)
-                c.certificateVerification = .noHostnameVerification
-            }
-            do {
-                tls = try NIOSSLContext(configuration: c)
-            } catch {
-                throw listen.error("tls_certificate_file", "\(certificateFile) and \(keyFile) do not make a TLS context: \(error)")
-            }
-            requireClientCertificates = clientCAFile != nil
+            tls = Located(ServerTLSSettings(certificateFile: certificateFile, keyFile: keyFile, clientCAFile: clientCAFile), in: listen)
         } else {
             if clientCAFile != nil { throw listen.error("client_ca_file", "needs tls_certificate_file and tls_key_file") }
             tls = nil
-            requireClientCertificates = false
         }
 
         let metrics = try root.tableOrEmpty("metrics")

@@ -49,13 +49,14 @@ public struct ListenerConfiguration: Sendable {
     }
 
     /// The listener part of aggregator.toml. Here no tokens and no `allow_unauthenticated` means
-    /// every agent is refused, as `--check-config` warns.
-    public init(_ configuration: AggregatorConfiguration) {
+    /// every agent is refused, as `--check-config` warns. `tls` is the context the daemon made
+    /// from the configuration's files (`AggregatorConfiguration.makeTLSContext`).
+    public init(_ configuration: AggregatorConfiguration, tls: NIOSSLContext? = nil) {
         self.init(
             host: configuration.listenHost, port: configuration.listenPort, tokens: configuration.tokens,
             allowUnauthenticated: configuration.allowUnauthenticated, maxLineBytes: configuration.maxLineBytes,
             maxBadLines: configuration.maxBadLines)
-        self.tls = configuration.tls
+        self.tls = tls
         self.connections = configuration.connections
         self.requireClientCertificates = configuration.requireClientCertificates
         self.recordWindow = configuration.recordWindow

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import TransportSecurity
 import ConfigFiles
 import Synchronization
 import UsageRecords

@@ -1,5 +1,12 @@
+import Delivery
+import HostSampling
+import LogLines
+import LogSources
+import SystemCalls
 import ConfigFiles
 import NIOSSL
+import LogParsers
+import TransportSecurity
 import UsageRecords
 
 #if canImport(Glibc)
@@ -29,10 +36,9 @@ public struct AgentConfiguration: Sendable {
     public var aggregatorHost: String
     public var aggregatorPort: Int
     public var token: String?
-    /// TLS towards the aggregator; nil for plain TCP (a trusted network or 127.0.0.1 only).
-    public var tls: ClientTLSSettings?
-    /// The loaded TLS context (files are read once, when the configuration is).
-    public var tlsContext: NIOSSLContext?
+    /// TLS towards the aggregator, as file names; nil for plain TCP (a trusted network or
+    /// 127.0.0.1 only). The files are read by `makeTLSContext`, when the agent is wired.
+    public var tls: Located<ClientTLSSettings>?
     public var spoolMaxBytes: UInt64
     public var batchSize: Int
     public var files: [FileSource]
@@ -64,6 +70,16 @@ public struct AgentConfiguration: Sendable {
 
     /// The parser options every source shares.
     public var parserOptions: ParserOptions { ParserOptions(rules: rules) }
+
+    /// Reads the TLS files, with errors that name the setting's file, line and key; nil without TLS.
+    public func makeTLSContext() throws(ConfigError) -> NIOSSLContext? {
+        guard let tls else { return nil }
+        do throws(TLSFileError) {
+            return try tls.value.makeContext()
+        } catch {
+            throw tls.error(error.setting ?? "certificate_file", error.description)
+        }
+    }
 
     public static func load(path: String) throws(ConfigError) -> AgentConfiguration {
         let doc = try ConfigDocument(path: path)
@@ -104,18 +120,12 @@ public struct AgentConfiguration: Sendable {
                 caFile: try aggregator.optionalString("ca_file"), serverName: try aggregator.optionalString("server_name"),
                 certificateFile: try aggregator.optionalString("certificate_file"), keyFile: try aggregator.optionalString("key_file"))
             try aggregator.requireBoth("certificate_file", "key_file", "mutual TLS needs both certificate_file and key_file")
-            do {
-                tlsContext = try settings.makeContext()
-            } catch {
-                throw aggregator.error(error.setting ?? "certificate_file", error.description)
-            }
-            tls = settings
+            tls = Located(settings, in: aggregator)
         } else {
             for key in ["ca_file", "server_name", "certificate_file", "key_file"] where aggregator.has(key) {
                 throw aggregator.error(key, "is set but tls is not true")
             }
             tls = nil
-            tlsContext = nil
         }
 
         let spool = try root.tableOrEmpty("spool")

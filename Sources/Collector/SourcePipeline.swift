@@ -1,3 +1,9 @@
+import Delivery
+import HostSampling
+import LogLines
+import LogParsers
+import LogSources
+import SystemCalls
 import Logging
 import Metrics
 import UsageRecords

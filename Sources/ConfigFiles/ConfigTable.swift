@@ -187,3 +187,17 @@ public struct ConfigTable: Sendable {
         }
     }
 }
+
+/// A value read from a table, with the table kept to name the file, line and key of a mistake
+/// found only later: TLS files are read when a daemon is wired, not when its file is.
+public struct Located<Value: Sendable>: Sendable {
+    public var value: Value
+    public let table: ConfigTable
+
+    public init(_ value: Value, in table: ConfigTable) {
+        self.value = value
+        self.table = table
+    }
+
+    public func error(_ key: String, _ message: String) -> ConfigError { table.error(key, message) }
+}

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Collector
 import ConfigFiles
+import Delivery
+import NIOSSL
 import Logging
 import Observability
 import ServiceLifecycle
@@ -28,7 +30,12 @@ struct AgentCommand: AsyncParsableCommand {
     var drain = false
 
     func run() async throws {
-        let configuration = try Daemon.loadConfiguration("meetmeter-agent") { try AgentConfiguration.load(path: config) }
+        // The TLS files are read with the configuration: a bad key stops the agent (and
+        // --check-config) with the file, line and key that named it.
+        let (configuration, tls) = try Daemon.loadConfiguration("meetmeter-agent") { () throws -> (AgentConfiguration, NIOSSLContext?) in
+            let configuration = try AgentConfiguration.load(path: config)
+            return (configuration, try configuration.makeTLSContext())
+        }
         if daemon.checkConfig {
             print("\(config): OK (host \(configuration.host), \(configuration.files.count) file source(s), journal \(configuration.journal == nil ? "off" : "on"), \(configuration.rules.count) rule(s), aggregator \(configuration.aggregatorHost):\(configuration.aggregatorPort))")
             return
@@ -38,19 +45,28 @@ struct AgentCommand: AsyncParsableCommand {
         let logger = Logger(label: "meetmeter.agent")
         let agent: Agent
         do {
-            agent = try Agent(configuration: configuration, logger: logger)
+            agent = try Agent(configuration: configuration, logger: logger, tls: tls)
         } catch {
             Daemon.printError("meetmeter-agent: cannot start: \(error)")
             throw ExitCode(1)
         }
+        logger.info("agent starting", metadata: [
+            "host": "\(configuration.host)", "files": "\(configuration.files.map(\.paths))",
+            "journal": "\(configuration.journal == nil ? "off" : "on")",
+            "aggregator": "\(configuration.aggregatorHost):\(configuration.aggregatorPort)",
+        ])
         if drain {
-            let counts = try await agent.run(mode: .drain)
+            // No signal handling: a drain that is stopped is simply killed; what it spooled stays.
+            let parts = AgentServices(agent: agent, mode: .drain, logger: logger)
+            try await ServiceGroup(configuration: .init(services: parts.services, logger: logger)).run()
+            let counts = parts.counts.value
             Daemon.printError("meetmeter-agent: read \(counts.lines) lines, made \(counts.records) records, skipped \(counts.skippedTotal); all acknowledged")
             return
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: AgentService(configPath: config, initial: agent, logger: logger)),
-        ]
+        let parts = AgentServices(agent: agent, mode: .follow, logger: logger)
+        // Started in this order, stopped in the reverse: the control service (no more reloads,
+        // STOPPING=1), the readers, the samplers, the shipper, and the metrics endpoint last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
         if let address = configuration.metricsAddress {
             let spool = agent.spool
             let maxLag = configuration.maxLag
@@ -60,67 +76,58 @@ struct AgentCommand: AsyncParsableCommand {
             }
             services.append(.init(service: MetricsService(endpoint: endpoint, logger: logger), successTerminationBehavior: .ignore))
         }
-        let group = ServiceGroup(configuration: .init(
+        services += parts.services
+        services.append(.init(service: AgentControlService(configPath: config, generations: parts.generations, logger: logger)))
+        var groupConfiguration = ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
+            logger: logger)
+        // The shipper waits for the answers of its batch in flight; not for ever.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(20)
+        try await ServiceGroup(configuration: groupConfiguration).run()
     }
 }
 
-/// The agent as a service of the lifecycle. A graceful shutdown cancels the readers, whose
-/// positions already cover only what is spooled. SIGHUP re-reads the configuration: if it is good
-/// the agent restarts its pipeline with it, if not it says why and goes on with the old one. If
-/// the pipeline fails, the service fails and the process exits for systemd to restart it.
-struct AgentService: Service {
+/// Tells systemd how the agent is (ready, reloading, stopping), pings its watchdog, and reads
+/// the configuration again at SIGHUP: if it is good the agent's parts start over with it (the
+/// spool stays), if not it says why and the agent goes on with the old one.
+struct AgentControlService: Service {
     let configPath: String
-    let initial: Agent
+    let generations: AgentGenerations
     let logger: Logger
 
     func run() async throws {
         let notifier = SystemdNotifier()
-        let spool = initial.spool
+        let spool = generations.current.agent.spool
         let watchdog = Daemon.watchdog(notifier) { _ = await spool.pendingRecords; return true }
         defer { watchdog.cancel() }
-        try await cancelWhenGracefulShutdown {
-            var agent = initial
-            while true {
-                let current = agent
-                notifier.ready(status: "metering as \(current.configuration.host)")
-                let next: Agent? = try await withThrowingTaskGroup(of: Agent?.self) { group in
-                    group.addTask {
-                        try await current.run(mode: .follow)
-                        return nil
-                    }
-                    group.addTask { await nextConfiguration() }
-                    let first = try await group.next() ?? nil
-                    group.cancelAll()
-                    return first
-                }
-                guard let next else { return }
+        notifier.ready(status: "metering as \(generations.current.agent.configuration.host)")
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        await cancelWhenGracefulShutdown {
+            for await _ in hangups {
+                guard let next = nextAgent() else { continue }
                 notifier.reloading()
-                agent = next
+                generations.publish(next)
+                notifier.ready(status: "metering as \(next.configuration.host)")
             }
         }
         notifier.stopping()
     }
 
-    /// Waits for a SIGHUP that brings a usable configuration; nil when cancelled.
-    private func nextConfiguration() async -> Agent? {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
-        for await _ in hangups {
-            logger.notice("SIGHUP: reading the configuration again", metadata: ["file": "\(configPath)"])
-            do {
-                let configuration = try AgentConfiguration.load(path: configPath)
-                guard configuration.stateDirectory == initial.configuration.stateDirectory else {
-                    throw ReloadError(description: "state_directory changed; that takes a restart, not a reload")
-                }
-                return try Agent(configuration: configuration, logger: logger, spool: initial.spool)
-            } catch {
-                logger.error("the new configuration is not usable; going on with the old one", metadata: ["error": "\(error)"])
+    /// The agent of the configuration file as it is now, or nil (and why, in the log).
+    private func nextAgent() -> Agent? {
+        logger.notice("SIGHUP: reading the configuration again", metadata: ["file": "\(configPath)"])
+        let current = generations.current.agent
+        do {
+            let configuration = try AgentConfiguration.load(path: configPath)
+            guard configuration.stateDirectory == current.configuration.stateDirectory else {
+                throw ReloadError(description: "state_directory changed; that takes a restart, not a reload")
             }
+            return try Agent(configuration: configuration, logger: logger, spool: current.spool)
+        } catch {
+            logger.error("the new configuration is not usable; going on with the old one", metadata: ["error": "\(error)"])
+            return nil
         }
-        return nil
     }
 }
 

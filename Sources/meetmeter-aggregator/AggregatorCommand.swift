@@ -1,6 +1,7 @@
 import Aggregation
 import ArgumentParser
 import ConfigFiles
+import NIOSSL
 import Logging
 import Observability
 import ServiceLifecycle
@@ -24,7 +25,12 @@ struct AggregatorCommand: AsyncParsableCommand {
     @OptionGroup var daemon: DaemonOptions
 
     func run() async throws {
-        let configuration = try Daemon.loadConfiguration("meetmeter-aggregator") { try AggregatorConfiguration.load(path: config) }
+        // The TLS files are read here, with the configuration: a bad key stops the daemon (and
+        // --check-config) with the file, line and key that named it.
+        let (configuration, tls) = try Daemon.loadConfiguration("meetmeter-aggregator") { () throws -> (AggregatorConfiguration, NIOSSLContext?) in
+            let configuration = try AggregatorConfiguration.load(path: config)
+            return (configuration, try configuration.makeTLSContext())
+        }
         for warning in configuration.warnings { Daemon.printError("meetmeter-aggregator: warning: \(warning)") }
         if daemon.checkConfig {
             print("\(config): OK (listen \(configuration.listenHost):\(configuration.listenPort), \(configuration.tokens.count) agent(s) with tokens, store \(configuration.databasePath))")
@@ -40,7 +46,7 @@ struct AggregatorCommand: AsyncParsableCommand {
             Daemon.printError("meetmeter-aggregator: cannot open the store: \(error)")
             throw ExitCode(1)
         }
-        var listenerConfiguration = ListenerConfiguration(configuration)
+        var listenerConfiguration = ListenerConfiguration(configuration, tls: tls)
         let descriptors = DescriptorLimit.raiseSoftToHard()
         let (limits, limitsWarning) = configuration.connections.fitted(toDescriptors: descriptors.soft)
         listenerConfiguration.connections = limits

@@ -1,3 +1,8 @@
+import HostSampling
+import LogLines
+import LogParsers
+import LogSources
+import Workloads
 import Foundation
 
 /// `meetmeter-bench`: every benchmark of the project, one line a figure, each against a baseline

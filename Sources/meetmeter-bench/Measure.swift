@@ -1,3 +1,8 @@
+import HostSampling
+import LogLines
+import LogParsers
+import LogSources
+import Workloads
 import Foundation
 
 /// One figure of the benchmark: what was measured, our rate, the baseline's rate in the same run,

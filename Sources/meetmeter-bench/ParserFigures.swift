@@ -1,3 +1,8 @@
+import HostSampling
+import LogLines
+import LogParsers
+import LogSources
+import Workloads
 import Collector
 import Foundation
 import Logging

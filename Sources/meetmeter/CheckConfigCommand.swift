@@ -18,9 +18,10 @@ struct CheckConfigCommand: ParsableCommand {
             let name = file.split(separator: "/").last.map(String.init) ?? file
             do throws(ConfigError) {
                 if name.hasPrefix("agent") {
-                    _ = try AgentConfiguration.load(path: file)
+                    _ = try AgentConfiguration.load(path: file).makeTLSContext()
                 } else if name.hasPrefix("aggregator") {
                     let c = try AggregatorConfiguration.load(path: file)
+                    _ = try c.makeTLSContext()
                     for w in c.warnings { printError("meetmeter: warning: \(w)") }
                 } else if name.hasPrefix("billing") {
                     _ = try BillingPolicy.parse(text: try ConfigDocument.readText(path: file), path: file)

@@ -1,5 +1,9 @@
 import ArgumentParser
 import Collector
+import HostSampling
+import LogLines
+import LogParsers
+import LogSources
 import ConfigFiles
 import Logging
 import UsageRecords
@@ -84,8 +88,15 @@ struct ParseCommand: AsyncParsableCommand {
         for file in files {
             if file == "-" {
                 var stream = StreamLines(fd: 0, name: "-", maxLineBytes: maxLineBytes)
-                while let lines = stream.next() { await sink.take(lines) }
-                if stream.overlongLines > 0 { printError("meetmeter: -: \(stream.overlongLines) line(s) over \(maxLineBytes) bytes skipped") }
+                do {
+                    while let lines = try stream.next() { await sink.take(lines) }
+                } catch {
+                    printError("meetmeter: \(error)")
+                    failures += 1
+                }
+                if stream.overlongLines > 0 {
+                    printError("meetmeter: -: \(stream.overlongLines) line(s) over \(maxLineBytes) bytes: their start is read, the rest skipped")
+                }
                 continue
             }
             // A file that does not exist is an error here, not something to wait for as the agent would.
@@ -107,7 +118,7 @@ struct ParseCommand: AsyncParsableCommand {
             }
             passedOver += follower.counts.passedOver
             if follower.counts.overlongLines > 0 {
-                printError("meetmeter: \(file): \(follower.counts.overlongLines) line(s) over \(maxLineBytes) bytes skipped")
+                printError("meetmeter: \(file): \(follower.counts.overlongLines) line(s) over \(maxLineBytes) bytes: their start is read, the rest skipped")
             }
         }
         if let journalDir {

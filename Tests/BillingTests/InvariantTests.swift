@@ -2,6 +2,7 @@ import Testing
 import TestThreads
 import UsageRecords
 @testable import Billing
+import Workloads
 
 /// Property tests: the order records arrive in and duplicates among them never change an invoice
 /// (DESIGN.md principles 1 to 3).

@@ -1,6 +1,13 @@
 import Testing
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// bbb-apps-akka's AnalyticsActor lines (LOG-FORMATS.md §3), one shape a test.
 @Suite("Parser: BigBlueButton akka-apps analytics")

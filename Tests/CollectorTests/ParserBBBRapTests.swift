@@ -1,6 +1,13 @@
 import Testing
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// The recording worker's steps (bbb-rap, LOG-FORMATS.md §4.1).
 @Suite("Parser: BigBlueButton recording processing")

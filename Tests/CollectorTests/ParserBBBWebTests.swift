@@ -1,6 +1,13 @@
 import Testing
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// bbb-web's ` --analytics-- data={…}` lines (LOG-FORMATS.md §2).
 @Suite("Parser: BigBlueButton bbb-web analytics")

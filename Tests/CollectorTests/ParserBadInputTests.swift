@@ -1,6 +1,13 @@
 import Testing
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// Issue 4's bad input: truncated JSON, a stack trace in the middle, invalid UTF-8, a line of a
 /// megabyte, lines out of time order. Each is handled without losing the lines around it.

@@ -2,6 +2,13 @@ import Foundation
 import Testing
 import TestThreads
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// Prints the parse rate of a mixed BigBlueButton log (mostly lines that are not usage) beside
 /// baselines measured in the same process. Never fails on speed.

@@ -2,6 +2,13 @@ import Foundation
 import Testing
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// Every excerpt in /work/shared/data/logs through the parser that reads it and through `auto`,
 /// with the outcome of each line and every record written out per file.

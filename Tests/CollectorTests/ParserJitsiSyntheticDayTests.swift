@@ -3,6 +3,13 @@ import Testing
 import TestThreads
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// A made-up day of a busy Jitsi Meet host: thousands of conferences and tens of thousands of
 /// participants interleaved as jicofo logs them (new formatter), with Jibri recordings, guests and

@@ -1,6 +1,13 @@
 import Testing
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// jicofo's lines (LOG-FORMATS.md §7), new and old formatter.
 @Suite("Parser: Jitsi Meet (jicofo)")

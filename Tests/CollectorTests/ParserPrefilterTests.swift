@@ -3,6 +3,13 @@ import Testing
 import TestThreads
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// The BigBlueButton prefilter (LinePrefilter.swift) lets the file follower pass over lines
 /// without making them `LogLine`s. Its contract is exact: the records, the skips and the lines

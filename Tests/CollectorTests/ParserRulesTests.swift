@@ -1,6 +1,13 @@
 import Testing
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// The operator's own rules: a line to any record kind, by regular expression or JSON fields.
 @Suite("Parser: operator rules")

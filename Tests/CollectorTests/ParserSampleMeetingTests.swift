@@ -2,6 +2,13 @@ import Foundation
 import Testing
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// samples/bbb-apps-akka.log: one real BigBlueButton 2.7 meeting (samples/README.md has the
 /// figures worked out by hand).

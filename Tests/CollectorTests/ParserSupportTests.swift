@@ -2,6 +2,13 @@ import Foundation
 import Testing
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// Helpers the parser tests share, and tests of the byte search and time layouts under them.
 enum ParserFixtures {

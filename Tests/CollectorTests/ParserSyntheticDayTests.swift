@@ -3,6 +3,13 @@ import Testing
 import TestThreads
 import UsageRecords
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 
 /// A made-up day of a busy host (SyntheticBBBDay): thousands of meetings, tens of thousands of
 /// people, bbb-web's copies of akka-apps' facts, recordings, lines cut short, and mostly lines that

@@ -1,4 +1,11 @@
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 import Testing
 
 /// The rotated names followed, and their order by age (the rule of meetmeter-agent(8), LOG ROTATION).

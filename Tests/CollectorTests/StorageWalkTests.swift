@@ -1,5 +1,12 @@
 import Foundation
 @testable import Collector
+@testable import Delivery
+@testable import HostSampling
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
+@testable import SystemCalls
+@testable import Workloads
 import Synchronization
 import Testing
 import UsageRecords

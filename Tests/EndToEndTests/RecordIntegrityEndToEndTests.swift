@@ -1,5 +1,10 @@
 import Aggregation
 import Collector
+import Delivery
+import LogLines
+import LogParsers
+import LogSources
+import Workloads
 import Foundation
 import Observability
 import Testing

@@ -3,7 +3,9 @@ import Glibc
 #endif
 @testable import Aggregation
 import Billing
-@testable import Collector
+@testable import LogLines
+@testable import LogParsers
+@testable import LogSources
 import ConfigFiles
 import NIOCore
 import NIOEmbedded
@@ -170,8 +172,9 @@ enum FuzzTargets {
         for line in got { require(line.count <= limit, "a line of \(line.count) bytes passed a limit of \(limit)") }
     }
 
-    /// `meetmeter parse -`'s line cutter over a pipe: every line of at most the limit arrives
-    /// whole, with its line number; only overlong lines are left out, each counted once.
+    /// `meetmeter parse -`'s line cutter over a pipe: every line arrives, with its line number;
+    /// a line of at most the limit arrives whole, a longer one as its first `limit` bytes and
+    /// counted overlong once (the one rule of `LineCutter`, as the file follower reads).
     /// Input: limit byte, then the stream (at most a pipe's buffer, so one write suffices).
     static func streamLines(_ data: UnsafeRawBufferPointer) {
         guard data.count >= 1, data.count <= 60_000 else { return }
@@ -189,24 +192,22 @@ enum FuzzTargets {
         require(written == stream.count, "short write to the pipe")
         var reader = StreamLines(fd: fds[0], name: "-", maxLineBytes: limit)
         var got: [LogLine] = []
-        while let batch = reader.next(maxLines: 7) { got += batch }
+        do {
+            while let batch = try reader.next(maxLines: 7) { got += batch }
+        } catch {
+            violated("reading the pipe failed: \(error)")
+        }
         close(fds[0])
 
-        var dropped = 0
-        var next = 0
-        for (index, line) in model.enumerated() {
+        require(got.count == model.count, "\(got.count) lines arrived, the stream has \(model.count)")
+        var overlong = 0
+        for (index, (line, arrived)) in zip(model, got).enumerated() {
             let number = UInt64(index + 1)
-            if next < got.count, got[next].position == .stream(name: "-", line: number) {
-                require(got[next].text == String(decoding: line, as: UTF8.self), "line \(number) arrived changed")
-                next += 1
-            } else {
-                // Raw length (with its carriage return) is what the cutter measures.
-                require(line.count + 1 > limit, "line \(number) (\(line.count) bytes, limit \(limit)) was left out")
-                dropped += 1
-            }
+            require(arrived.position == .stream(name: "-", line: number), "line \(number) arrived as \(arrived.position)")
+            if line.count > limit { overlong += 1 }
+            require(arrived.text == String(decoding: line.prefix(limit), as: UTF8.self), "line \(number) arrived changed (limit \(limit))")
         }
-        require(next == got.count, "lines arrived that are not in the stream")
-        require(reader.overlongLines == dropped, "\(dropped) lines left out but \(reader.overlongLines) counted overlong")
+        require(reader.overlongLines == overlong, "\(overlong) lines over the limit but \(reader.overlongLines) counted overlong")
     }
 
     // MARK: parsers

@@ -1,0 +1,108 @@
+import SystemCalls
+import UsageRecords
+
+/// The protocol logic of one connection to the aggregator, without sockets or a spool: lines the
+/// aggregator sent in, what they mean for the batch in flight out. The aggregator's
+/// `AgentSession` is its other half. `Shipper` drives it over NIO; the tests drive it directly.
+///
+/// One batch is in flight at a time: the session numbers its lines as the aggregator does
+/// (1-based, over the whole connection, the hello not counted) and checks that every answer is
+/// for the next line, so that an acknowledgement is never applied to the wrong record.
+public struct ShipperSession: Sendable {
+    public enum State: Sendable, Hashable {
+        /// The hello is sent; the aggregator's hello (or refusal) is next.
+        case awaitingHello
+        /// Greeted, no batch in flight: the shipper may send one.
+        case ready
+        /// A batch of `count` lines is sent; `answered` of them have their answer.
+        case awaitingAnswers(count: Int, answered: Int)
+        /// The aggregator refused the connection or broke the protocol; nothing more is read.
+        case closed
+    }
+
+    /// What one answer says about one record of the batch in flight.
+    public enum Outcome: Sendable, Hashable {
+        /// Stored now, or held already: the record is the aggregator's.
+        case settled
+        /// Held already with other content: settled, and the aggregator keeps this copy apart
+        /// as evidence. Worth a warning.
+        case conflict(reason: String)
+        /// Can never be stored as it is: kept in refused.log, counted.
+        case refused(code: String, reason: String)
+    }
+
+    /// What a line from the aggregator meant.
+    public enum Event: Sendable, Hashable {
+        /// The hello was answered with this protocol's version: batches may be sent.
+        case greeted
+        /// The answer for record `index` (0-based) of the batch in flight; `batchComplete` when it
+        /// was the last one, and the batch may be released from the spool.
+        case answered(index: Int, Outcome, batchComplete: Bool)
+    }
+
+    public private(set) var state: State = .awaitingHello
+    /// Lines sent on this connection after the hello, as the aggregator counts them.
+    public private(set) var linesSent: Int64 = 0
+
+    /// The first line of the connection.
+    public static func hello(host: String, token: String?) -> String {
+        WireProtocol.Hello(host: host, token: token).line
+    }
+
+    public init() {}
+
+    /// A batch of `count` records is about to be written.
+    public mutating func sending(count: Int) {
+        precondition(state == .ready && count > 0, "a batch only when greeted and none in flight")
+        state = .awaitingAnswers(count: count, answered: 0)
+        linesSent += Int64(count)
+    }
+
+    /// One line the aggregator sent. Throws what ends the connection: a refusal or a protocol
+    /// violation; the session is then closed.
+    public mutating func received(_ line: String) throws(ShipperError) -> Event {
+        let reply: WireProtocol.Reply
+        do {
+            reply = try WireProtocol.decodeReply(line)
+        } catch {
+            throw fail(.protocolViolation("unreadable answer: \(error)"))
+        }
+        switch (state, reply) {
+        case (_, .fatal(let fatal)):
+            throw fail(.refusedByAggregator(code: fatal.code, message: fatal.error))
+        case (.awaitingHello, .hello(let hello)):
+            guard hello.version == WireProtocol.version else {
+                throw fail(.protocolViolation("protocol version \(hello.version), expected \(WireProtocol.version)"))
+            }
+            state = .ready
+            return .greeted
+        case (.awaitingHello, .ack):
+            throw fail(.protocolViolation("an acknowledgement before the hello"))
+        case (.awaitingAnswers, .hello), (.ready, .hello):
+            throw fail(.protocolViolation("a second hello"))
+        case (.ready, .ack(let ack)):
+            throw fail(.protocolViolation("answer for line \(ack.line) with no batch in flight"))
+        case (.awaitingAnswers(let count, let answered), .ack(let ack)):
+            let expected = linesSent - Int64(count) + Int64(answered) + 1
+            guard ack.line == expected else {
+                throw fail(.protocolViolation("answer for line \(ack.line), expected \(expected)"))
+            }
+            let outcome: Outcome
+            switch ack.status {
+            case .refused: outcome = .refused(code: ack.code ?? "refused", reason: ack.error ?? "")
+            case .duplicate where ack.code == WireProtocol.conflictCode: outcome = .conflict(reason: ack.error ?? "")
+            case .stored, .duplicate: outcome = .settled
+            }
+            let complete = answered + 1 == count
+            state = complete ? .ready : .awaitingAnswers(count: count, answered: answered + 1)
+            return .answered(index: answered, outcome, batchComplete: complete)
+        case (.closed, _):
+            throw fail(.protocolViolation("a line after the connection ended"))
+        }
+    }
+
+    private mutating func fail(_ error: ShipperError) -> ShipperError {
+        state = .closed
+        return error
+    }
+}
