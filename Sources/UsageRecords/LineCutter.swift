@@ -25,6 +25,26 @@ public struct LineCutter: Sendable {
     /// The last byte of the unfinished line, held or not.
     @usableFromInline var headLast: UInt8 = 0
 
+    /// One line as the cutter hands it over.
+    public struct Line {
+        /// The line's bytes without LF and CR, at most `maximumLineBytes` of them. Valid only
+        /// during the call that hands the line over.
+        public var bytes: UnsafeBufferPointer<UInt8>
+        /// The line's full length, without LF and CR: more than `bytes.count` when it was cut.
+        public var length: Int
+        /// The bytes of the stream the line took, its CR and LF included: where the next starts.
+        public var extent: Int
+
+        public var wasCut: Bool { length > bytes.count }
+
+        @inlinable
+        init(bytes: UnsafeBufferPointer<UInt8>, length: Int, extent: Int) {
+            self.bytes = bytes
+            self.length = length
+            self.extent = extent
+        }
+    }
+
     public init(maximumLineBytes: Int) {
         precondition(maximumLineBytes > 0)
         self.maximumLineBytes = maximumLineBytes
@@ -35,14 +55,11 @@ public struct LineCutter: Sendable {
     /// The bytes held of the unfinished line (at most the limit and one byte).
     public var heldLength: Int { headLength }
 
-    /// Cuts the lines of `chunk` that end in it, handing each to `line` with its full length (before
-    /// the cut and without the CR); `line` returns false to stop there. Returns how many bytes of
-    /// the chunk were used: everything, or up to and with the LF of the last line handed over. A
-    /// line not ended in the chunk is held for the next one.
+    /// Cuts the lines of `chunk` that end in it, handing each to `line`, which returns false to
+    /// stop there. Returns how many bytes of the chunk were used: everything, or up to and with
+    /// the LF of the last line handed over. A line not ended in the chunk is held for the next one.
     @inlinable
-    public mutating func cut(_ chunk: UnsafeBufferPointer<UInt8>,
-                             _ line: (_ bytes: UnsafeBufferPointer<UInt8>, _ length: Int) throws -> Bool) rethrows -> Int
-    {
+    public mutating func cut(_ chunk: UnsafeBufferPointer<UInt8>, _ line: (Line) throws -> Bool) rethrows -> Int {
         guard let base = chunk.baseAddress, chunk.count > 0 else { return 0 }
         let n = chunk.count
         var start = 0
@@ -57,9 +74,11 @@ public struct LineCutter: Sendable {
             if headLength == 0 {
                 var length = piece.count
                 if length > 0 && piece[length - 1] == 0x0D { length -= 1 }
-                more = try line(UnsafeBufferPointer(start: piece.baseAddress, count: Swift.min(length, maximumLineBytes)), length)
+                more = try line(Line(bytes: UnsafeBufferPointer(start: piece.baseAddress, count: Swift.min(length, maximumLineBytes)),
+                                     length: length, extent: piece.count + 1))
             } else {
                 hold(piece)
+                headLength += 1  // the LF
                 more = try takeHead(line)
             }
             start = nl + 1
@@ -71,11 +90,11 @@ public struct LineCutter: Sendable {
     /// The unfinished line at the end of the stream, handed to `line` as a line; nothing when none
     /// is held.
     @inlinable
-    public mutating func finish<R>(_ line: (_ bytes: UnsafeBufferPointer<UInt8>, _ length: Int) throws -> R) rethrows -> R? {
+    public mutating func finish<R>(_ line: (Line) throws -> R) rethrows -> R? {
         guard headLength > 0 else { return nil }
         var result: R?
-        _ = try takeHead { bytes, length in
-            result = try line(bytes, length)
+        _ = try takeHead(endedByLF: false) { l in
+            result = try line(l)
             return true
         }
         return result
@@ -85,6 +104,7 @@ public struct LineCutter: Sendable {
     public mutating func reset() {
         head.removeAll(keepingCapacity: true)
         headLength = 0
+        headLast = 0
     }
 
     @usableFromInline
@@ -96,16 +116,22 @@ public struct LineCutter: Sendable {
         headLast = bytes[bytes.count - 1]
     }
 
+    /// Hands over the held line. `headLength` counts its LF when `endedByLF`; `headLast` is the
+    /// last byte before it.
     @usableFromInline
-    mutating func takeHead(_ line: (_ bytes: UnsafeBufferPointer<UInt8>, _ length: Int) throws -> Bool) rethrows -> Bool {
-        var length = headLength
-        if headLast == 0x0D { length -= 1 }
+    mutating func takeHead(endedByLF: Bool = true, _ line: (Line) throws -> Bool) rethrows -> Bool {
+        let extent = headLength
+        var length = endedByLF ? headLength - 1 : headLength
+        if length > 0 && headLast == 0x0D { length -= 1 }
         let kept = Swift.min(length, maximumLineBytes)
         defer {
             head.removeAll(keepingCapacity: true)
             headLength = 0
+            headLast = 0
         }
-        return try head.withUnsafeBufferPointer { try line(UnsafeBufferPointer(rebasing: $0.prefix(kept)), length) }
+        return try head.withUnsafeBufferPointer {
+            try line(Line(bytes: UnsafeBufferPointer(rebasing: $0.prefix(kept)), length: length, extent: extent))
+        }
     }
 }
 
@@ -124,8 +150,8 @@ public struct LineQueue: Sendable {
     public mutating func append(_ chunk: UnsafeRawBufferPointer) {
         if next == ready.count { ready.removeAll(keepingCapacity: true); next = 0 }
         let bytes = chunk.bindMemory(to: UInt8.self)
-        _ = cutter.cut(bytes) { line, length in
-            ready.append((Array(line), length))
+        _ = cutter.cut(bytes) { line in
+            ready.append((Array(line.bytes), line.length))
             return true
         }
     }
@@ -140,6 +166,6 @@ public struct LineQueue: Sendable {
     /// The unfinished line at the end of the stream, if any.
     public mutating func finish() -> (bytes: [UInt8], length: Int)? {
         if let line = pop() { return line }
-        return cutter.finish { (Array($0), $1) }
+        return cutter.finish { (Array($0.bytes), $0.length) }
     }
 }

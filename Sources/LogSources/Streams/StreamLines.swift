@@ -33,11 +33,11 @@ public struct StreamLines {
                 let room = maxLines - lines.count
                 var taken = 0
                 used += chunk.withUnsafeBufferPointer { all in
-                    cutter.cut(UnsafeBufferPointer(rebasing: all[used...])) { bytes, length in
+                    cutter.cut(UnsafeBufferPointer(rebasing: all[used...])) { line in
                         number += 1
-                        if length > bytes.count { overlong += 1 }
+                        if line.wasCut { overlong += 1 }
                         lines.append(LogLine(source: name, position: .stream(name: name, line: number),
-                                             text: String(decoding: bytes, as: UTF8.self)))
+                                             text: String(decoding: line.bytes, as: UTF8.self)))
                         taken += 1
                         return taken < room
                     }
@@ -49,7 +49,7 @@ public struct StreamLines {
             // Lines in hand and none left cut: hand them over rather than wait for more input.
             if !lines.isEmpty && !eof { return lines }
             if eof {
-                if let last = cutter.finish({ bytes, length in (String(decoding: bytes, as: UTF8.self), length > bytes.count) }) {
+                if let last = cutter.finish({ line in (String(decoding: line.bytes, as: UTF8.self), line.wasCut) }) {
                     lineNumber += 1
                     if last.1 { overlongLines += 1 }
                     lines.append(LogLine(source: name, position: .stream(name: name, line: lineNumber), text: last.0))
