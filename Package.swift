@@ -57,7 +57,6 @@ let package = Package(
         .target(
             name: "SystemCalls",
             dependencies: [
-                "CSystemShim",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -212,7 +211,12 @@ let package = Package(
         .target(name: "TestThreads", path: "Tests/TestThreads"),
         .testTarget(name: "CollectorTests", dependencies: [
             "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "Delivery", "SystemCalls",
-            "Workloads", "UsageRecords", "TestThreads", "CSystemd",
+            "Workloads", "UsageRecords", "TestThreads", "CSystemd", "ConfigFiles",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The shipper's protocol state machine, alone and against the aggregator's AgentSession.
+        .testTarget(name: "DeliveryTests", dependencies: [
+            "Delivery", "Aggregation", "UsageRecords", .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // GRDB: the write-ahead-log test holds read transactions of its own, as another process would.
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "UsageRecords", .product(name: "GRDB", package: "GRDB.swift")]),

@@ -411,22 +411,27 @@ public actor Spool: RecordSink {
             defer { close(fd) }
             let want = Int(min(UInt64(max(budget, RecordCodec.maximumLineBytes + 16)), size - cursor.offset))
             let bytes = try PosixFile.pread(fd, count: want, offset: cursor.offset, path: path)
+            // Frames are cut as every line is (LineCutter); an unfinished last frame is read again
+            // from its start by the next call.
+            var cutter = LineCutter(maximumLineBytes: RecordCodec.maximumLineBytes + 16)
             var start = 0
             var progressed = false
-            while out.count < limit, let nl = bytes[start...].firstIndex(of: 0x0A) {
-                let frame = bytes[start..<nl]
-                let end = SpoolCursor(segment: cursor.segment, offset: cursor.offset + UInt64(nl + 1))
-                if let entry = Self.decodeFrame(frame, end: end) {
-                    out.append(entry)
-                    budget -= frame.count
-                } else {
-                    corruptFrames += 1
-                    logger.error("skipped a spooled record whose checksum does not match (disk corruption?)",
-                                 metadata: ["file": "\(path)", "offset": "\(cursor.offset + UInt64(start))"])
+            let segmentOffset = cursor.offset
+            bytes.withUnsafeBufferPointer { all in
+                _ = cutter.cut(all) { line in
+                    let end = SpoolCursor(segment: cursor.segment, offset: segmentOffset + UInt64(start + line.extent))
+                    if !line.wasCut, let entry = Self.decodeFrame(line.bytes, end: end) {
+                        out.append(entry)
+                        budget -= line.bytes.count
+                    } else {
+                        corruptFrames += 1
+                        logger.error("skipped a spooled record whose checksum does not match (disk corruption?)",
+                                     metadata: ["file": "\(path)", "offset": "\(segmentOffset + UInt64(start))"])
+                    }
+                    start += line.extent
+                    progressed = true
+                    return out.count < limit && budget > 0
                 }
-                start = nl + 1
-                progressed = true
-                if budget <= 0 { break }
             }
             cursor = SpoolCursor(segment: cursor.segment, offset: cursor.offset + UInt64(start))
             if !progressed { break }
@@ -434,8 +439,8 @@ public actor Spool: RecordSink {
         return out
     }
 
-    private static func decodeFrame(_ frame: ArraySlice<UInt8>, end: SpoolCursor) -> SpoolEntry? {
-        guard frame.count > 9, frame[frame.startIndex + 8] == 0x20,
+    private static func decodeFrame(_ frame: UnsafeBufferPointer<UInt8>, end: SpoolCursor) -> SpoolEntry? {
+        guard frame.count > 9, frame[8] == 0x20,
               let expected = UInt32(String(decoding: frame.prefix(8), as: UTF8.self), radix: 16)
         else { return nil }
         let body = frame.dropFirst(9)
