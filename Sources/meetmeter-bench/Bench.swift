@@ -21,6 +21,7 @@ struct Bench {
             ("journal", { try await SourceFigures.journal(entries: 200_000 / scale) }),
             ("codec", { try CodecFigures.rates(records: 600_000 / scale) }),
             ("parser", { try await ParserFigures.mixedDay(meetings: 1_000 / scale) }),
+            ("parse", { try ParserFigures.realisticDay(meetings: 1_000 / scale) }),
             ("storage", { try StorageFigures.walk(files: 200_000 / scale) }),
             ("delivery", { try await DeliveryFigures.throughput(users: 50_000 / scale) }),
             ("rsyslog", { try await RsyslogFigures.endToEnd(meetings: 1_000 / scale) }),

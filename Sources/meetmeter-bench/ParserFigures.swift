@@ -63,6 +63,33 @@ enum ParserFigures {
     }
 }
 
+extension ParserFigures {
+    /// Issue 17: `meetmeter parse` over the realistic day (a third of the lines usage, a dozen
+    /// `meta_*` keys, names with quotes, backslashes and many scripts), in MB of log a second,
+    /// against `wc -l` on the same file in the page cache.
+    static func realisticDay(meetings: Int) throws -> [String] {
+        let day = SyntheticBBBDay.make(meetings: meetings, seed: 17, noise: 1, metadata: .realistic)
+        let dir = try BenchEnvironment.temporaryDirectory("parse")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/bbb-apps-akka.log"
+        try day.text.write(toFile: path, atomically: false, encoding: .utf8)
+        let meetmeter = try BenchEnvironment.binary("meetmeter")
+        let out = dir + "/records.jsonl"
+        let ours = try Measure.command("'\(meetmeter)' parse --software bbb '\(path)' 2>/dev/null", output: out)
+        let wc = try Measure.command("wc -l '\(path)'", output: dir + "/wc.out")
+        let made = try String(contentsOfFile: out, encoding: .utf8).utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        guard made == day.expected.count else {
+            throw BenchSkip("meetmeter parse made \(made) records where \(day.expected.count) were expected")
+        }
+        let bytes = Double(day.text.utf8.count)
+        let share = Int((Double(made) / Double(day.lineCount) * 100).rounded())
+        return [
+            Figure(what: "meetmeter parse, the realistic day (\(day.lineCount) lines, \(Int(bytes / 1e6)) MB, \(share)% usage, \(made) records)",
+                   ours: bytes / ours / 1e6, baseline: bytes / wc / 1e6, baselineName: "wc -l", unit: "MB/s").line,
+        ]
+    }
+}
+
 /// The bench's counters, shared with the follower's delivery closure.
 private final class LockedCount: @unchecked Sendable {
     private let lock = NSLock()

@@ -11,14 +11,15 @@ import UsageRecords
 /// Issue 17: our agent end to end (the file read, parsed, spooled, shipped, acknowledged after
 /// the aggregator's commit) against Debian's rsyslog on the same file in the same run: imfile
 /// reading it, omfwd forwarding every line over TCP to a sink that counts them. The file is a
-/// usage-heavy day of BigBlueButton logging (one line in three about usage).
+/// usage-heavy day of BigBlueButton logging (one line in three about usage), with the metadata
+/// front ends send (`SyntheticBBBDay.Metadata.realistic`).
 enum RsyslogFigures {
     static let rsyslogd = "/usr/sbin/rsyslogd"
 
     static func endToEnd(meetings: Int) async throws -> [String] {
         let pair = try DeliveryFigures.Pair(name: "rsyslog")
         defer { pair.stop() }
-        let day = SyntheticBBBDay.make(meetings: meetings, seed: 17, noise: 2)
+        let day = SyntheticBBBDay.make(meetings: meetings, seed: 17, noise: 1, metadata: .realistic)
         let log = pair.dir + "/bbb-apps-akka.log"
         try day.text.write(toFile: log, atomically: true, encoding: .utf8)
         let bytes = Double(day.text.utf8.count)

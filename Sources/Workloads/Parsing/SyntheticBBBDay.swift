@@ -24,11 +24,22 @@ public struct SyntheticBBBDay: Sendable {
     public var meetings: Int
     public var users: Int
 
+    /// How much a day's usage lines carry.
+    public enum Metadata: Sendable {
+        /// Short ASCII names and two `meta_` keys a meeting.
+        case short
+        /// As BigBlueButton front ends create meetings: a dozen `meta_*` keys (LMS ids, URLs,
+        /// the recording's title and description), names in many scripts, with quotes and
+        /// backslashes. With `noise: 1`, about a third of the lines are usage facts.
+        case realistic
+    }
+
     /// - Parameters:
     ///   - meetings: main meetings (breakout rooms come on top).
     ///   - noise: lines that are not usage written around each usage line, on average.
-    public static func make(meetings: Int, seed: UInt64 = 1, noise: Int = 6) -> SyntheticBBBDay {
-        var g = Generator(seed: seed, noise: noise)
+    ///   - metadata: what the usage lines carry.
+    public static func make(meetings: Int, seed: UInt64 = 1, noise: Int = 6, metadata: Metadata = .short) -> SyntheticBBBDay {
+        var g = Generator(seed: seed, noise: noise, metadata: metadata)
         for i in 0..<meetings { g.meeting(i) }
         return g.finish(meetings: meetings)
     }
@@ -66,9 +77,60 @@ private struct Generator {
     var joins = 0
     let dayStart = CivilDate(year: 2026, month: 11, day: 23).startOfDay.microseconds / 1_000
 
-    init(seed: UInt64, noise: Int) {
+    let metadata: SyntheticBBBDay.Metadata
+
+    init(seed: UInt64, noise: Int, metadata: SyntheticBBBDay.Metadata) {
         rng = SplitMix64(state: seed)
         self.noise = noise
+        self.metadata = metadata
+    }
+
+    // MARK: Names and metadata
+
+    /// A JSON string literal of `s`, quotes included.
+    static func json(_ s: String) -> String {
+        var out = ""
+        JSONValue.writeString(s, to: &out)
+        return out
+    }
+
+    static let realisticNames = [
+        "Réunion d'équipe", "Sprechstunde Prof. Müller", "Семинар по физике", "数学 第3回 講義",
+        "Ταχύρρυθμο μάθημα", "Aula \"ao vivo\" – turma B", "C:\\Kurse\\Informatik", "Çalıştay: \"Yapay zekâ\"",
+        "محاضرة الأسبوع", "Zoë's \"Office Hours\" 🎓",
+    ]
+
+    func meetingName(_ i: Int) -> String {
+        switch metadata {
+        case .short: "Room \(i)"
+        case .realistic: "\(Self.realisticNames[i % Self.realisticNames.count]) \(i)"
+        }
+    }
+
+    func userName(_ k: Int) -> String {
+        switch metadata {
+        case .short: "User \(k)"
+        case .realistic: ["Zoë \"Z\" Müller", "Jürgen O'Brien", "Đặng Thị Hương", "Ольга \\ Петрова", "王小明"][k % 5] + " \(k)"
+        }
+    }
+
+    /// The metadata a meeting is created with, in the order the front end sends it.
+    func meta(_ i: Int, name: String) -> [(String, String)] {
+        switch metadata {
+        case .short:
+            return [("tenant", "t\(i % 7)"), ("bbb-origin", "greenlight")]
+        case .realistic:
+            return [
+                ("tenant", "t\(i % 7)"), ("bbb-origin", "Moodle"), ("bbb-origin-version", "4.3.2 (Build: 20231222)"),
+                ("bbb-origin-server-name", "moodle.example.edu"), ("bbb-origin-server-common-name", ""),
+                ("bbb-origin-tag", "moodle-mod_bigbluebuttonbn (2023100900)"), ("bbb-context", "Physik \"Grundlagen\" WS 2026/27"),
+                ("bbb-context-id", "\(1000 + i % 300)"), ("bbb-context-name", "Kurs \(i % 300) — Über Wellen"),
+                ("bbb-context-label", "PHY-\(i % 300)"), ("bbb-recording-name", name),
+                ("bbb-recording-description", "Aufzeichnung von \"\(name)\" \\ Teil \(i % 4)"),
+                ("bbb-recording-tags", "lecture,\(i % 2 == 0 ? "public" : "internal")"),
+                ("meta_lms_course_url", "https://moodle.example.edu/course/view.php?id=\(1000 + i % 300)&lang=de"),
+            ]
+        }
     }
 
     // MARK: Lines
@@ -140,13 +202,16 @@ private struct Generator {
             webOnlyMeeting(i, id: id, start: start, end: end, record: record)
             return
         }
-        let meta = "{\"tenant\":\"t\(i % 7)\",\"bbb-origin\":\"greenlight\"}"
-        add(start, Self.akka(start, "{\"envelope\":{\"name\":\"MeetingCreatedEvtMsg\",\"routing\":{\"sender\":\"bbb-apps-akka\"},\"timestamp\":\(start)},\"core\":{\"header\":{\"name\":\"MeetingCreatedEvtMsg\"},\"body\":{\"props\":{\"meetingProp\":{\"name\":\"Room \(i)\",\"extId\":\"room-\(i)\",\"intId\":\"\(id)\",\"isBreakout\":false},\"breakoutProps\":{\"parentId\":\"bbb-none\",\"sequence\":0},\"recordProp\":{\"record\":\(record)},\"metadataProp\":{\"metadata\":\(meta)}}}}}"),
-            [Self.event(start, .meetingStarted(MeetingStarted(meeting: id, external: "room-\(i)", name: "Room \(i)",
-                                                              meta: ["tenant": .string("t\(i % 7)"), "bbb-origin": .string("greenlight")])),
+        let name = meetingName(i)
+        let pairs = meta(i, name: name)
+        let meta = "{" + pairs.map { "\(Self.json($0.0)):\(Self.json($0.1))" }.joined(separator: ",") + "}"
+        var metaValues: [String: JSONValue] = [:]
+        for (k, v) in pairs { metaValues[k] = .string(v) }
+        add(start, Self.akka(start, "{\"envelope\":{\"name\":\"MeetingCreatedEvtMsg\",\"routing\":{\"sender\":\"bbb-apps-akka\"},\"timestamp\":\(start)},\"core\":{\"header\":{\"name\":\"MeetingCreatedEvtMsg\"},\"body\":{\"props\":{\"meetingProp\":{\"name\":\(Self.json(name)),\"extId\":\"room-\(i)\",\"intId\":\"\(id)\",\"isBreakout\":false},\"breakoutProps\":{\"parentId\":\"bbb-none\",\"sequence\":0},\"recordProp\":{\"record\":\(record)},\"metadataProp\":{\"metadata\":\(meta)}}}}}"),
+            [Self.event(start, .meetingStarted(MeetingStarted(meeting: id, external: "room-\(i)", name: name, meta: metaValues)),
                         ["record": .bool(record)])])
         // bbb-web's copy: the same fact by the second route, not read.
-        add(start + 50, Self.web(start + 50, "{\"duration\":0,\"isBreakout\":false,\"meetingId\":\"\(id)\",\"logCode\":\"meeting_started\",\"name\":\"Room \(i)\",\"record\":\(record),\"externalMeetingId\":\"room-\(i)\",\"description\":\"Meeting has started.\"}"))
+        add(start + 50, Self.web(start + 50, "{\"duration\":0,\"isBreakout\":false,\"meetingId\":\"\(id)\",\"logCode\":\"meeting_started\",\"name\":\(Self.json(name)),\"record\":\(record),\"externalMeetingId\":\"room-\(i)\",\"description\":\"Meeting has started.\"}"))
 
         let people = Int(rng.int(8...16))
         var moderator = ""
@@ -159,7 +224,7 @@ private struct Generator {
             let role = k == 0 ? "MODERATOR" : "VIEWER"
             joins += 1
             let joinJSON = Self.envelope("UserJoinedMeetingEvtMsg", meeting: id, user: user, ms: joined,
-                                         body: "{\"intId\":\"\(user)\",\"extId\":\"ext-\(user)\",\"name\":\"User \(k)\",\"role\":\"\(role)\",\"guest\":false,\"authed\":true,\"guestStatus\":\"ALLOW\",\"emoji\":\"none\",\"presenter\":false,\"locked\":true,\"avatar\":\"\",\"clientType\":\"HTML5\"}")
+                                         body: "{\"intId\":\"\(user)\",\"extId\":\"ext-\(user)\",\"name\":\(Self.json(userName(k))),\"role\":\"\(role)\",\"guest\":false,\"authed\":true,\"guestStatus\":\"ALLOW\",\"emoji\":\"none\",\"presenter\":false,\"locked\":true,\"avatar\":\"\",\"clientType\":\"HTML5\"}")
             if joins % 397 == 0 {
                 // Cut short (rsyslog's message limit): counted, and this join is lost.
                 let line = Self.akka(joined, joinJSON)
@@ -168,7 +233,7 @@ private struct Generator {
                 add(joined, Self.akka(joined, joinJSON),
                     [Self.event(joined, .userJoined(UserJoined(meeting: id, user: user, role: role, client: "HTML5")), ["external_user": .string("ext-\(user)")])])
             }
-            add(joined + 20, Self.web(joined + 20, "{\"role\":\"\(role)\",\"clientType\":\"HTML5\",\"externalUserId\":\"ext-\(user)\",\"logCode\":\"user_joined_message\",\"name\":\"Room \(i)\",\"description\":\"User joined the meeting.\",\"meetingId\":\"\(id)\",\"externalMeetingId\":\"room-\(i)\",\"guest\":false,\"guestStatus\":\"ALLOW\",\"userId\":\"\(user)\",\"username\":\"User \(k)\"}"))
+            add(joined + 20, Self.web(joined + 20, "{\"role\":\"\(role)\",\"clientType\":\"HTML5\",\"externalUserId\":\"ext-\(user)\",\"logCode\":\"user_joined_message\",\"name\":\(Self.json(name)),\"description\":\"User joined the meeting.\",\"meetingId\":\"\(id)\",\"externalMeetingId\":\"room-\(i)\",\"guest\":false,\"guestStatus\":\"ALLOW\",\"userId\":\"\(user)\",\"username\":\(Self.json(userName(k)))}"))
             let listenOnly = k % 3 == 2
             add(joined + 4_000, Self.akka(joined + 4_000, Self.envelope("UserJoinedVoiceConfToClientEvtMsg", meeting: id, user: user, ms: joined + 4_000,
                                                                         body: "{\"voiceConf\":\"7\(i % 10000)\",\"intId\":\"\(user)\",\"voiceUserId\":\"\(k)\",\"callerName\":\"User+\(k)\",\"callerNum\":\"\(user)_1-bbbID-User+\(k)\",\"color\":\"#4a148c\",\"muted\":false,\"talking\":false,\"callingWith\":\"none\",\"listenOnly\":\(listenOnly)}")),
@@ -179,7 +244,7 @@ private struct Generator {
             add(left, Self.akka(left, Self.envelope("UserLeftMeetingEvtMsg", meeting: id, user: user, ms: left,
                                                     body: "{\"intId\":\"\(user)\",\"eject\":false,\"ejectedBy\":\"\",\"reason\":\"\",\"reasonCode\":\"\"}")),
                 [Self.event(left, .userLeft(UserLeft(meeting: id, user: user)))])
-            add(left + 20, Self.web(left + 20, "{\"role\":\"\(role)\",\"externalUserId\":\"ext-\(user)\",\"logCode\":\"user_left_message\",\"name\":\"Room \(i)\",\"description\":\"User left the meeting.\",\"meetingId\":\"\(id)\",\"externalMeetingId\":\"room-\(i)\",\"guest\":false,\"guestStatus\":\"ALLOW\",\"userId\":\"\(user)\",\"username\":\"User \(k)\"}"))
+            add(left + 20, Self.web(left + 20, "{\"role\":\"\(role)\",\"externalUserId\":\"ext-\(user)\",\"logCode\":\"user_left_message\",\"name\":\(Self.json(name)),\"description\":\"User left the meeting.\",\"meetingId\":\"\(id)\",\"externalMeetingId\":\"room-\(i)\",\"guest\":false,\"guestStatus\":\"ALLOW\",\"userId\":\"\(user)\",\"username\":\(Self.json(userName(k)))}"))
             if k == 1, i % 5 == 0 {
                 let at = joined + 60_000
                 add(at, Self.akka(at, Self.envelope("ChangeUserRoleCmdMsg", meeting: id, user: moderator, ms: at,
@@ -223,7 +288,7 @@ private struct Generator {
         add(end, Self.akka(end, Self.envelope("MeetingEndingEvtMsg", meeting: id, user: "system", ms: end,
                                               body: "{\"meetingId\":\"\(id)\",\"reason\":\"ENDED_FROM_API\"}")),
             [Self.event(end, .meetingEnded(MeetingEnded(meeting: id, reason: "ENDED_FROM_API")))])
-        add(end + 30, Self.web(end + 30, "{\"duration\":0,\"record\":\(record),\"logCode\":\"meeting_ended\",\"name\":\"Room \(i)\",\"description\":\"Meeting has ended.\",\"meetingId\":\"\(id)\",\"externalMeetingId\":\"room-\(i)\"}"))
+        add(end + 30, Self.web(end + 30, "{\"duration\":0,\"record\":\(record),\"logCode\":\"meeting_ended\",\"name\":\(Self.json(name)),\"description\":\"Meeting has ended.\",\"meetingId\":\"\(id)\",\"externalMeetingId\":\"room-\(i)\"}"))
         add(end + 1_000, Self.akka(end + 1_000, "{\"envelope\":{\"name\":\"MeetingDestroyedEvtMsg\",\"routing\":{\"sender\":\"bbb-apps-akka\"},\"timestamp\":\(end + 1_000)},\"core\":{\"header\":{\"name\":\"MeetingDestroyedEvtMsg\"},\"body\":{\"meetingId\":\"\(id)\"}}}"))
         if record { recordingSteps(id, after: end) }
     }
