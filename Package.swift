@@ -179,8 +179,8 @@ let package = Package(
         .executableTarget(
             name: "meetmeter",
             dependencies: [
-                "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "Aggregation", "Billing", "UsageRecords",
-                "Observability", "ConfigFiles",
+                "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "SystemCalls", "Aggregation", "Billing",
+                "UsageRecords", "Observability", "ConfigFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -216,7 +216,8 @@ let package = Package(
         ]),
         // The shipper's protocol state machine, alone and against the aggregator's AgentSession.
         .testTarget(name: "DeliveryTests", dependencies: [
-            "Delivery", "Aggregation", "UsageRecords", .product(name: "NIOCore", package: "swift-nio"),
+            "Delivery", "Aggregation", "SystemCalls", "UsageRecords",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
         // GRDB: the write-ahead-log test holds read transactions of its own, as another process would.
         .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "UsageRecords", .product(name: "GRDB", package: "GRDB.swift")]),

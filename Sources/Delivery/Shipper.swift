@@ -177,7 +177,17 @@ public struct Shipper: Sendable {
         try await channel.executeThenClose { inbound, outbound in
             var reader = AnswerReader(inbound.makeAsyncIterator())
             var protocolState = ShipperSession()
-            try await outbound.write(ByteBuffer(string: ShipperSession.hello(host: configuration.agentHost, token: configuration.token) + "\n"))
+            // A write on a connection that failed says only that it is closed; why it closed (a
+            // TLS handshake refused, a reset) is on the reading side, and that is what is thrown.
+            func send(_ buffer: ByteBuffer) async throws {
+                do {
+                    try await outbound.write(buffer)
+                } catch {
+                    _ = try await reader.next()
+                    throw error
+                }
+            }
+            try await send(ByteBuffer(string: ShipperSession.hello(host: configuration.agentHost, token: configuration.token) + "\n"))
             do {
                 let helloWatch = watchdog()
                 defer { helloWatch.cancel() }
@@ -193,7 +203,7 @@ public struct Shipper: Sendable {
                     out.writeInteger(UInt8(ascii: "\n"))
                 }
                 protocolState.sending(count: batch.count)
-                try await outbound.write(out)
+                try await send(out)
                 shipped.increment(by: Int64(batch.count))
                 // One deadline for the answers of the whole batch.
                 let batchWatch = watchdog()

@@ -4,6 +4,7 @@ import HostSampling
 import LogLines
 import LogParsers
 import LogSources
+import SystemCalls
 import ConfigFiles
 import Logging
 import UsageRecords
@@ -164,16 +165,8 @@ actor ParseSink {
     }
 
     private func flush() {
-        buffer.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(1, base + done, raw.count - done)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                done += n
-            }
-        }
+        // A reader that went away (`meetmeter parse … | head`) ends the output, not the count.
+        buffer.withUnsafeBytes { raw in _ = try? SystemCall.writeAll(1, raw, path: "standard output") }
         buffer.removeAll(keepingCapacity: true)
     }
 }
