@@ -50,10 +50,10 @@ public struct LineCutter: Sendable {
         self.maximumLineBytes = maximumLineBytes
     }
 
-    /// Whether part of a line is held, waiting for its LF.
-    public var holdsPartOfALine: Bool { headLength > 0 }
-    /// The bytes held of the unfinished line (at most the limit and one byte).
+    /// The full length so far of the unfinished line, held or not.
     public var heldLength: Int { headLength }
+    /// The bytes actually kept of the unfinished line: at most the limit and one byte.
+    public var heldBytes: Int { head.count }
 
     /// Cuts the lines of `chunk` that end in it, handing each to `line`, which returns false to
     /// stop there. Returns how many bytes of the chunk were used: everything, or up to and with

@@ -38,7 +38,7 @@ import UsageRecords
                 }
                 #expect(used == b.count)
             }
-            maxHeld = max(maxHeld, min(cutter.heldLength, limit + 1))
+            maxHeld = max(maxHeld, cutter.heldBytes)
             at = end
         }
         if let last = cutter.finish({ Cut(bytes: Array($0.bytes), length: $0.length, extent: $0.extent) }) { cuts.append(last) }
