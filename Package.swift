@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
     ],
     targets: [
         // ── C libraries. Only the POSIX seam and the sources import C.
@@ -112,16 +113,27 @@ let package = Package(
         ),
 
         // ── The aggregator and billing.
-        // The aggregator's library: listener, store, queries.
+        // Where every record is kept exactly once: SQLite (embedded) or PostgreSQL (a fleet),
+        // behind one RecordStore. Nothing outside knows which engine it is.
+        .target(
+            name: "RecordStorage",
+            dependencies: [
+                "UsageRecords", "SystemCalls",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // The aggregator's library: listener, configuration, queries.
         .target(
             name: "Aggregation",
             dependencies: [
-                "UsageRecords", "ConfigFiles", "TransportSecurity",
+                "UsageRecords", "ConfigFiles", "TransportSecurity", "RecordStorage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
@@ -170,7 +182,7 @@ let package = Package(
             dependencies: [
                 "SystemdIntegration", "Observability",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                "Aggregation", "UsageRecords", "ConfigFiles",
+                "Aggregation", "RecordStorage", "UsageRecords", "ConfigFiles",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -179,7 +191,7 @@ let package = Package(
         .executableTarget(
             name: "meetmeter",
             dependencies: [
-                "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "SystemCalls", "Aggregation", "Billing",
+                "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "SystemCalls", "Aggregation", "RecordStorage", "Billing",
                 "UsageRecords", "Observability", "ConfigFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -199,7 +211,7 @@ let package = Package(
             name: "meetmeter-bench",
             dependencies: [
                 "Workloads", "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "Delivery",
-                "Aggregation", "Billing", "UsageRecords",
+                "Aggregation", "RecordStorage", "Billing", "UsageRecords",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -209,6 +221,8 @@ let package = Package(
         // Shared by the test targets: heavy tests compute, and blocking waits happen, on threads
         // of their own instead of the cooperative pool.
         .target(name: "TestThreads", path: "Tests/TestThreads"),
+        // A PostgreSQL server of the tests' own (initdb, pg_ctl on a free loopback port), for a suite.
+        .target(name: "TestPostgres", path: "Tests/TestPostgres"),
         .testTarget(name: "CollectorTests", dependencies: [
             "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "Delivery", "SystemCalls",
             "Workloads", "UsageRecords", "TestThreads", "CSystemd", "ConfigFiles",
@@ -216,21 +230,27 @@ let package = Package(
         ]),
         // The shipper's protocol state machine, alone and against the aggregator's AgentSession.
         .testTarget(name: "DeliveryTests", dependencies: [
-            "Delivery", "Aggregation", "SystemCalls", "UsageRecords",
+            "Delivery", "Aggregation", "RecordStorage", "SystemCalls", "UsageRecords",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
         ]),
+        // Both engines against one contract, on a real SQLite file and a real PostgreSQL server.
+        .testTarget(name: "RecordStorageTests", dependencies: [
+            "RecordStorage", "UsageRecords", "TestPostgres", "Aggregation", "ConfigFiles",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // GRDB: the write-ahead-log test holds read transactions of its own, as another process would.
-        .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "UsageRecords", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "AggregationTests", dependencies: ["Aggregation", "RecordStorage", "UsageRecords", "TestThreads",
+                                                           .product(name: "Logging", package: "swift-log"), .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "Workloads", "UsageRecords", "ConfigFiles", "TestThreads"]),
         // The libFuzzer targets of Fuzz/ (their file is shared by a link), replayed briefly.
         .testTarget(name: "FuzzReplayTests", dependencies: [
-            "UsageRecords", "LogSources", "LogLines", "LogParsers", "Aggregation", "Billing", "ConfigFiles",
+            "UsageRecords", "LogSources", "LogLines", "LogParsers", "Aggregation", "RecordStorage", "Billing", "ConfigFiles",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         // Runs the built executables against each other over real TCP and a real SQLite file.
         .testTarget(name: "EndToEndTests", dependencies: [
             "UsageRecords", "Collector", "LogSources", "LogLines", "LogParsers", "Delivery", "Workloads",
-            "Aggregation", "Billing", "Observability", "TestThreads",
+            "Aggregation", "RecordStorage", "Billing", "Observability", "TestThreads", "TestPostgres",
         ]),
     ]
 )

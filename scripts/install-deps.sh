@@ -14,9 +14,10 @@ test=0
 for a in "$@"; do
     case $a in
         --test)
-            # The tests use the real things: journald and journal-remote, logrotate, du.
+            # The tests use the real things: journald and journal-remote, logrotate, du, and a
+            # PostgreSQL server (initdb and pg_ctl; the tests make and stop their own cluster).
             test=1
-            packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc openssl) ;;
+            packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc openssl postgresql util-linux) ;;
         --package)
             # dpkg-buildpackage with debhelper; lintian; man-db (man -l) and mandoc (-Tlint) for the
             # pages; debootstrap for the clean Debian tree the packages are installed into;

@@ -1,4 +1,5 @@
 import NIOCore
+import RecordStorage
 import UsageRecords
 
 /// The protocol logic of one agent connection, without sockets or a store: frames in, what to

@@ -1,5 +1,6 @@
 import ConfigFiles
 import NIOSSL
+import RecordStorage
 import TransportSecurity
 import UsageRecords
 
@@ -8,8 +9,9 @@ import UsageRecords
 public struct AggregatorConfiguration: Sendable {
     public var listenHost: String
     public var listenPort: Int
-    /// The SQLite database file.
-    public var databasePath: String
+    /// Where the records are kept: a SQLite file (`[store] path`) or a PostgreSQL database
+    /// (`[store] url`, `password_file`).
+    public var store: StoreLocation
     /// Agent host name → token. Agents not listed are refused.
     public var tokens: [String: String]
     /// Accept agents without a token. Only for a demo on 127.0.0.1.
@@ -74,9 +76,21 @@ public struct AggregatorConfiguration: Sendable {
         metricsAddress = try metrics.optionalAddress("address", default: "127.0.0.1:9782")
 
         let store = try root.tableOrEmpty("store")
-        try store.rejectUnknownKeys(allowed: ["backend", "path"])
-        _ = try store.choice("backend", of: ["sqlite"], default: "sqlite")
-        databasePath = try store.string("path", default: "/var/lib/meetmeter-aggregator/meetmeter.sqlite")
+        try store.rejectUnknownKeys(allowed: ["backend", "path", "url", "password_file"])
+        if let url = try store.optionalString("url") {
+            if store.has("path") { throw store.error("path", "give either path (SQLite) or url (PostgreSQL), not both") }
+            _ = try store.choice("backend", of: ["postgresql"], default: "postgresql")
+            let passwordFile = try store.optionalString("password_file")
+            do throws(PostgresAddress.ParseError) {
+                self.store = .postgresql(try PostgresAddress(url: url, passwordFile: passwordFile))
+            } catch {
+                throw store.error("url", error.description)
+            }
+        } else {
+            if store.has("password_file") { throw store.error("password_file", "only for a PostgreSQL store (url = \"postgresql://...\")") }
+            _ = try store.choice("backend", of: ["sqlite"], default: "sqlite")
+            self.store = .sqlite(path: try store.string("path", default: "/var/lib/meetmeter-aggregator/meetmeter.sqlite"))
+        }
 
         var tokens: [String: String] = [:]
         // A record's id must lie in its host's namespace (meetmeter-protocol(7)); two hosts whose

@@ -1,3 +1,4 @@
+import RecordStorage
 import UsageRecords
 
 /// One meeting as the store has seen it, for `meetmeter report` and the drill-down from a

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import RecordStorage
 import TransportSecurity
 import ConfigFiles
 import Synchronization
@@ -19,7 +20,7 @@ import UsageRecords
 /// ends only its own connection.
 public final class RecordListener: Sendable {
     public let configuration: ListenerConfiguration
-    let store: any RecordStore
+    let store: any RecordWriter
     let logger: Logger
     let now: @Sendable () -> Timestamp
     let group: any EventLoopGroup
@@ -46,7 +47,7 @@ public final class RecordListener: Sendable {
     static let shutdownGrace: TimeAmount = .seconds(5)
 
     public init(
-        configuration: ListenerConfiguration, store: any RecordStore, logger: Logger,
+        configuration: ListenerConfiguration, store: any RecordWriter, logger: Logger,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         now: @escaping @Sendable () -> Timestamp = SystemClock.now
     ) {

@@ -1,6 +1,7 @@
 import Aggregation
 import ArgumentParser
 import ConfigFiles
+import RecordStorage
 import NIOSSL
 import Logging
 import Observability
@@ -33,19 +34,12 @@ struct AggregatorCommand: AsyncParsableCommand {
         }
         for warning in configuration.warnings { Daemon.printError("meetmeter-aggregator: warning: \(warning)") }
         if daemon.checkConfig {
-            print("\(config): OK (listen \(configuration.listenHost):\(configuration.listenPort), \(configuration.tokens.count) agent(s) with tokens, store \(configuration.databasePath))")
+            print("\(config): OK (listen \(configuration.listenHost):\(configuration.listenPort), \(configuration.tokens.count) agent(s) with tokens, store \(configuration.store.engine) \(configuration.store))")
             return
         }
         DaemonLogging.bootstrap(identifier: "meetmeter-aggregator", level: daemon.logLevel)
         let registry = MetricsBootstrap.prometheus()
         let logger = Logger(label: "meetmeter.aggregator")
-        let store: SQLiteRecordStore
-        do {
-            store = try SQLiteRecordStore(path: configuration.databasePath)
-        } catch {
-            Daemon.printError("meetmeter-aggregator: cannot open the store: \(error)")
-            throw ExitCode(1)
-        }
         var listenerConfiguration = ListenerConfiguration(configuration, tls: tls)
         let descriptors = DescriptorLimit.raiseSoftToHard()
         let (limits, limitsWarning) = configuration.connections.fitted(toDescriptors: descriptors.soft)
@@ -59,19 +53,26 @@ struct AggregatorCommand: AsyncParsableCommand {
         if let error = descriptors.error { limitMetadata["error"] = "\(error)" }
         logger.info("descriptor limit (RLIMIT_NOFILE)", metadata: limitMetadata)
         if let limitsWarning { logger.warning("\(limitsWarning)") }
-        let listener = RecordListener(configuration: listenerConfiguration, store: store, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ListenerService(listener: listener, store: store))]
-        if let address = configuration.metricsAddress {
-            let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger) {
-                await AggregatorHealth.report(store: store)
+        do {
+            try await RecordStores.withStore(configuration.store, logger: logger) { store in
+                let listener = RecordListener(configuration: listenerConfiguration, store: store, logger: logger)
+                var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ListenerService(listener: listener, store: store))]
+                if let address = configuration.metricsAddress {
+                    let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger) {
+                        await AggregatorHealth.report(store: store)
+                    }
+                    services.append(.init(service: MetricsService(endpoint: endpoint, logger: logger), successTerminationBehavior: .ignore))
+                }
+                let group = ServiceGroup(configuration: .init(
+                    services: services,
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+                try await group.run()
             }
-            services.append(.init(service: MetricsService(endpoint: endpoint, logger: logger), successTerminationBehavior: .ignore))
+        } catch let error as StoreError {
+            Daemon.printError("meetmeter-aggregator: cannot open the store: \(error)")
+            throw ExitCode(1)
         }
-        let group = ServiceGroup(configuration: .init(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        try await group.run()
     }
 }
 
@@ -79,12 +80,12 @@ struct AggregatorCommand: AsyncParsableCommand {
 /// the connections committed and acknowledged what they had read.
 struct ListenerService: Service {
     let listener: RecordListener
-    let store: SQLiteRecordStore
+    let store: any RecordStore
 
     func run() async throws {
         let port = try await listener.start()
         let notifier = SystemdNotifier()
-        notifier.ready(status: "listening on \(listener.configuration.host):\(port), store \(store.path)")
+        notifier.ready(status: "listening on \(listener.configuration.host):\(port), store \(store.location)")
         let store = self.store
         let watchdog = Daemon.watchdog(notifier) { (try? await store.ping()) != nil }
         defer { watchdog.cancel() }
@@ -99,7 +100,7 @@ struct ListenerService: Service {
 
 /// `/health` of the aggregator: healthy while its store answers; each host's last record and lag.
 enum AggregatorHealth {
-    static func report(store: SQLiteRecordStore) async -> HealthReport {
+    static func report(store: any RecordStore) async -> HealthReport {
         do {
             let count = try await store.count()
             let hosts = try await store.hostHealth()
@@ -118,11 +119,11 @@ enum AggregatorHealth {
                 .object(["id": .string(c.id), "host": .string(c.host), "last_received": .string(c.lastReceived.rfc3339), "count": .integer(Int64(c.count))])
             }
             return HealthReport(healthy: true, facts: [
-                ("store", .string(store.path)), ("records", .integer(count)), ("hosts", .array(list)),
+                ("store", .string(store.location)), ("records", .integer(count)), ("hosts", .array(list)),
                 ("conflicts", .integer(Int64(conflicts.arrivals))), ("latest_conflicts", .array(latest)),
             ])
         } catch {
-            return HealthReport(healthy: false, facts: [("store", .string(store.path)), ("error", .string("\(error)"))])
+            return HealthReport(healthy: false, facts: [("store", .string(store.location)), ("error", .string("\(error)"))])
         }
     }
 }

@@ -4,6 +4,7 @@ import LogParsers
 import LogSources
 import Workloads
 import Aggregation
+import RecordStorage
 import Collector
 import Foundation
 import UsageRecords

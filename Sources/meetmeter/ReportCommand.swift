@@ -1,6 +1,8 @@
 import Aggregation
 import ArgumentParser
 import Billing
+import Logging
+import RecordStorage
 import ConfigFiles
 import UsageRecords
 
@@ -24,7 +26,11 @@ struct ReportCommand: AsyncParsableCommand {
     var format: String = "table"
 
     func run() async throws {
-        let (store, period) = try self.store.open()
+        let period = try self.store.parsedPeriod()
+        try await self.store.withStore { store in try await report(store: store, period: period) }
+    }
+
+    func report(store: any RecordStore, period: Period) async throws {
         if let policyPath = policy {
             guard let format = InvoiceFormat(rawValue: format) else {
                 throw ValidationError("--format must be one of \(InvoiceFormat.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -71,7 +77,11 @@ struct RecordsCommand: AsyncParsableCommand {
     var conflicts = false
 
     func run() async throws {
-        let (store, period) = try self.store.open()
+        let period = try self.store.parsedPeriod()
+        try await self.store.withStore { store in try await list(store: store, period: period) }
+    }
+
+    func list(store: any RecordStore, period: Period) async throws {
         var out = ""
         if conflicts {
             for c in try await store.conflicts(from: period.start, to: period.end) {
@@ -98,7 +108,7 @@ struct RecordsCommand: AsyncParsableCommand {
 /// start of every meeting whose recordings' storage is billed, however long ago it was, since
 /// the meeting's metadata names the account that pays.
 enum PolicyEvidence {
-    static func load(store: SQLiteRecordStore, policy: BillingPolicy, period: Period) async throws
+    static func load(store: any RecordStore, policy: BillingPolicy, period: Period) async throws
         -> (records: [UsageRecord], receivedAt: [RecordID: Timestamp])
     {
         var earliest = period
@@ -133,15 +143,19 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC.")
     var period: String
 
-    func open() throws -> (SQLiteRecordStore, Period) {
-        let period: Period
-        do { period = try Period.parse(self.period) } catch { throw ValidationError("\(error)") }
-        return (try StoreOpening.open(config: config), period)
+    func parsedPeriod() throws -> Period {
+        do { return try Period.parse(self.period) } catch { throw ValidationError("\(error)") }
+    }
+
+    func withStore(_ body: (any RecordStore) async throws -> Void) async throws {
+        try await StoreOpening.withStore(config: config, body)
     }
 }
 
 enum StoreOpening {
-    static func open(config: String) throws -> SQLiteRecordStore {
+    /// Opens the store aggregator.toml names, read-only, for the time of `body`; exits 78 on a
+    /// bad configuration and 66 on a store that cannot be read, with the reason on stderr.
+    static func withStore(config: String, _ body: (any RecordStore) async throws -> Void) async throws {
         let configuration: AggregatorConfiguration
         do {
             configuration = try AggregatorConfiguration.load(path: config)
@@ -149,9 +163,14 @@ enum StoreOpening {
             printError("meetmeter: \(error)")
             throw ExitCode(78)
         }
+        let logger = Logger(label: "meetmeter.store") { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
         do {
-            return try SQLiteRecordStore(path: configuration.databasePath, readOnly: true)
-        } catch {
+            try await RecordStores.withStore(configuration.store, readOnly: true, logger: logger, body)
+        } catch let error as StoreError {
             printError("meetmeter: \(error)")
             throw ExitCode(66)
         }

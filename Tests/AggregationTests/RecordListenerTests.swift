@@ -1,6 +1,7 @@
 @testable import Aggregation
 import Synchronization
 import Testing
+import RecordStorage
 import UsageRecords
 
 /// The listener over real TCP on 127.0.0.1 with a real SQLite file.
@@ -303,7 +304,7 @@ import UsageRecords
 }
 
 /// A store whose disk is gone.
-struct FailingStore: RecordStore {
+struct FailingStore: RecordWriter {
     struct Failure: Error {}
     func store(_ records: [UsageRecord], receivedAt: Timestamp) async throws -> [WireProtocol.Status] { throw Failure() }
     func records(from: Timestamp, to: Timestamp) async throws -> [UsageRecord] { [] }
@@ -314,7 +315,7 @@ struct FailingStore: RecordStore {
 
 /// A store whose commits wait until the test opens the gate, to show that no answer leaves
 /// before its commit has returned.
-final class GatedStore: RecordStore {
+final class GatedStore: RecordWriter {
     let inner: SQLiteRecordStore
     private let gate = AsyncGate()
     private let called = AsyncGate()

@@ -1,4 +1,5 @@
 import Aggregation
+import RecordStorage
 import Glibc
 import Logging
 import NIOCore
@@ -51,7 +52,7 @@ let testLogger: Logger = {
 func withListener<T>(
     tokens: [String: String] = [:], allowUnauthenticated: Bool? = nil, maxLineBytes: Int = RecordCodec.maximumLineBytes,
     maxBadLines: Int = 10, helloTimeout: Duration = .seconds(30), connections: ConnectionLimits? = nil,
-    store: (any RecordStore)? = nil, _ body: (_ port: Int, _ store: any RecordStore) async throws -> T
+    store: (any RecordWriter)? = nil, _ body: (_ port: Int, _ store: any RecordStore) async throws -> T
 ) async throws -> T {
     try await withListener(tokens: tokens, allowUnauthenticated: allowUnauthenticated, maxLineBytes: maxLineBytes,
                            maxBadLines: maxBadLines, helloTimeout: helloTimeout, connections: connections, store: store) { port, store, _ in
@@ -63,12 +64,13 @@ func withListener<T>(
 func withListener<T>(
     tokens: [String: String] = [:], allowUnauthenticated: Bool? = nil, maxLineBytes: Int = RecordCodec.maximumLineBytes,
     maxBadLines: Int = 10, helloTimeout: Duration = .seconds(30), connections: ConnectionLimits? = nil,
-    store: (any RecordStore)? = nil, _ body: (_ port: Int, _ store: any RecordStore, _ listener: RecordListener) async throws -> T
+    store: (any RecordWriter)? = nil, _ body: (_ port: Int, _ store: any RecordStore, _ listener: RecordListener) async throws -> T
 ) async throws -> T {
     let folder = TemporaryFolder()
     defer { folder.remove() }
     let sqlite = try SQLiteRecordStore(path: folder.database)
-    let used: any RecordStore = store ?? sqlite
+    // A test's own writer (a failing or gated one) takes the commits; the body reads the file.
+    let used: any RecordWriter = store ?? sqlite
     var configuration = ListenerConfiguration(
         host: "127.0.0.1", port: 0, tokens: tokens, allowUnauthenticated: allowUnauthenticated,
         maxLineBytes: maxLineBytes, maxBadLines: maxBadLines, helloTimeout: helloTimeout)
@@ -77,7 +79,7 @@ func withListener<T>(
     let port = try await listener.start()
     let running = Task { try await listener.run() }
     do {
-        let result = try await body(port, used, listener)
+        let result = try await body(port, sqlite, listener)
         await listener.shutdown()
         try await running.value
         return result

@@ -1,4 +1,5 @@
 import Aggregation
+import RecordStorage
 import Collector
 import Delivery
 import LogLines

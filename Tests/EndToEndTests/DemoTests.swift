@@ -1,4 +1,5 @@
 import Aggregation
+import RecordStorage
 import Foundation
 import Testing
 import UsageRecords

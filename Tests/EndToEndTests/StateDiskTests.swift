@@ -1,4 +1,5 @@
 import Aggregation
+import RecordStorage
 import Collector
 import Delivery
 import LogLines
@@ -231,7 +232,6 @@ enum Tmpfs {
         }
         let running = agent.process.isRunning
         agent.stop()
-        print("fatal error: agent ended \(!running), exit status \(agent.process.terminationStatus)")
         #expect(!running, "a fault that is not a full disk ends the agent:\n\(agent.log)")
         #expect(agent.process.terminationStatus != 0, "and not with status 0:\n\(agent.log)")
         #expect(agent.log.contains("positions"), "\(agent.log)")

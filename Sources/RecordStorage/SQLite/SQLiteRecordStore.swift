@@ -22,6 +22,7 @@ public final class SQLiteRecordStore: RecordStore {
     public static let defaultWALCheckpointBytes = 16 << 20
 
     public let path: String
+    public var location: String { path }
     let pool: DatabasePool
     /// The `-wal` size that triggers a truncating checkpoint; nil leaves it to SQLite alone.
     public let walCheckpointBytes: Int?
@@ -47,7 +48,8 @@ public final class SQLiteRecordStore: RecordStore {
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {
-            throw StoreError(.cannotOpen, path: path, Self.reason(error))
+            throw StoreError(.cannotOpen, path: path,
+                             "\(Self.reason(error)) (check that the folder exists and is writable by the aggregator's user)")
         }
         if readOnly { return }
         do {
@@ -139,8 +141,8 @@ public final class SQLiteRecordStore: RecordStore {
 
     public func commit(_ records: [UsageRecord], receivedAt: Timestamp) async throws -> [StoreOutcome] {
         if records.isEmpty { return [] }
-        let rows = records.map { StoredRow($0) }
         let received = receivedAt.microseconds
+        let rows = records.map { RecordRow($0, received: received) }
         let outcomes: [StoreOutcome]
         do {
             // One transaction a batch: the statuses exist only once it has committed.
@@ -233,7 +235,7 @@ public final class SQLiteRecordStore: RecordStore {
     }
 
     /// The conflicting copies, latest arrival first, at most `limit`.
-    public func conflicts(limit: Int = 100) async throws -> [RecordConflict] {
+    public func conflicts(limit: Int) async throws -> [RecordConflict] {
         try await conflicts(sql: "SELECT * FROM conflicts ORDER BY last_received_us DESC, id LIMIT ?", arguments: [limit])
     }
 
@@ -375,6 +377,78 @@ public final class SQLiteRecordStore: RecordStore {
         }
     }
 
+    // MARK: Copying
+
+    public func rows(after id: String?, limit: Int) async throws -> [RecordRow] {
+        do {
+            return try await pool.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT id, kind, time_us, host, meeting, received_us, line FROM records
+                    WHERE id > ? ORDER BY id LIMIT ?
+                    """, arguments: [id ?? "", limit]).map { row in
+                    RecordRow(id: row[0], kind: row[1], time: row[2], host: row[3], meeting: row[4], received: row[5], line: row[6])
+                }
+            }
+        } catch {
+            throw StoreError(.failed, path: path, "cannot read records: \(Self.reason(error))")
+        }
+    }
+
+    public func insert(rows: [RecordRow]) async throws -> Int {
+        if rows.isEmpty { return 0 }
+        do {
+            return try await pool.write { db in
+                let insert = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO records (id, kind, time_us, host, meeting, received_us, line)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+                var added = 0
+                for row in rows {
+                    try insert.execute(arguments: [row.id, row.kind, row.time, row.host, row.meeting, row.received, row.line])
+                    added += db.changesCount
+                }
+                return added
+            }
+        } catch {
+            throw StoreError(.failed, path: path, "cannot insert \(rows.count) records: \(Self.reason(error))")
+        }
+    }
+
+    public func conflictRows(after key: ConflictRow.Key?, limit: Int) async throws -> [ConflictRow] {
+        do {
+            return try await pool.read { db in
+                guard try db.tableExists("conflicts") else { return [] }
+                return try Row.fetchAll(db, sql: """
+                    SELECT id, host, time_us, received_us, last_received_us, count, line FROM conflicts
+                    WHERE id > ? OR (id = ? AND line > ?) ORDER BY id, line LIMIT ?
+                    """, arguments: [key?.id ?? "", key?.id ?? "", key?.line ?? "", limit]).map { row in
+                    ConflictRow(id: row[0], host: row[1], time: row[2], received: row[3], lastReceived: row[4], count: row[5], line: row[6])
+                }
+            }
+        } catch {
+            throw StoreError(.failed, path: path, "cannot read conflicts: \(Self.reason(error))")
+        }
+    }
+
+    public func insert(conflictRows: [ConflictRow]) async throws -> Int {
+        if conflictRows.isEmpty { return 0 }
+        do {
+            return try await pool.write { db in
+                var added = 0
+                for row in conflictRows {
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO conflicts (id, host, time_us, received_us, last_received_us, count, line)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [row.id, row.host, row.time, row.received, row.lastReceived, row.count, row.line])
+                    added += db.changesCount
+                }
+                return added
+            }
+        } catch {
+            throw StoreError(.failed, path: path, "cannot insert \(conflictRows.count) conflicts: \(Self.reason(error))")
+        }
+    }
+
     // MARK: Reading
 
     func lines(sql: String, arguments: StatementArguments) async throws -> [UsageRecord] {
@@ -405,25 +479,5 @@ public final class SQLiteRecordStore: RecordStore {
             return error.message ?? "\(error.resultCode)"
         }
         return "\(error)"
-    }
-}
-
-/// The columns of one record, worked out before the write transaction so that it stays short.
-struct StoredRow: Sendable {
-    var id: String
-    var kind: String
-    var time: Int64
-    var host: String
-    var meeting: String?
-    var line: String
-
-    init(_ record: UsageRecord) {
-        id = record.id.rawValue
-        kind = record.kind.rawValue
-        time = record.time.microseconds
-        host = record.host
-        // A kind this version does not know may still name its meeting.
-        meeting = record.payload.meeting ?? record.extra["meeting"]?.stringValue
-        line = RecordCodec.encode(record)
     }
 }
