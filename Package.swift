@@ -251,6 +251,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: [
             "UsageRecords", "Collector", "LogSources", "LogLines", "LogParsers", "Delivery", "Workloads",
             "Aggregation", "RecordStorage", "Billing", "Observability", "TestThreads", "TestPostgres",
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ]
 )

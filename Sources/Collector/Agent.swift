@@ -44,7 +44,7 @@ public struct Agent: Sendable {
     }
 
     func makeShipper() -> Shipper {
-        var c = ShipperConfiguration(host: configuration.aggregatorHost, port: configuration.aggregatorPort,
+        var c = ShipperConfiguration(addresses: configuration.aggregators.map { AggregatorAddress(host: $0.host, port: $0.port) },
                                      agentHost: configuration.host, token: configuration.token)
         c.batchSize = configuration.batchSize
         c.tls = tls

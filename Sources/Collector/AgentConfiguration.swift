@@ -33,8 +33,9 @@ public struct AgentConfiguration: Sendable {
     /// The host name records carry; the aggregator authenticates it.
     public var host: String
     public var stateDirectory: String
-    public var aggregatorHost: String
-    public var aggregatorPort: Int
+    /// The aggregators (`address`, or `addresses` for several): the agent ships to the first
+    /// that answers and moves to the next when it fails.
+    public var aggregators: [NetworkAddress]
     public var token: String?
     /// TLS towards the aggregator, as file names; nil for plain TCP (a trusted network or
     /// 127.0.0.1 only). The files are read by `makeTLSContext`, when the agent is wired.
@@ -99,11 +100,26 @@ public struct AgentConfiguration: Sendable {
 
         let aggregator = try root.tableOrEmpty("aggregator")
         try aggregator.rejectUnknownKeys(allowed: [
-            "address", "token", "token_file", "batch_size", "tls", "ca_file", "server_name", "certificate_file", "key_file",
+            "address", "addresses", "token", "token_file", "batch_size", "tls", "ca_file", "server_name", "certificate_file", "key_file",
         ])
-        let address = try aggregator.address("address", default: "127.0.0.1:7800")
-        aggregatorHost = address.host
-        aggregatorPort = address.port
+        if aggregator.has("addresses") {
+            guard !aggregator.has("address") else {
+                throw aggregator.error("addresses", "set either address or addresses, not both")
+            }
+            let texts = try aggregator.stringArray("addresses")
+            guard !texts.isEmpty else { throw aggregator.error("addresses", "name at least one aggregator (HOST:PORT)") }
+            var seen: Set<NetworkAddress> = []
+            aggregators = []
+            for text in texts {
+                guard let address = NetworkAddress(text) else {
+                    throw aggregator.error("addresses", "'\(text)' is not HOST:PORT (for example 127.0.0.1:7800)")
+                }
+                guard seen.insert(address).inserted else { throw aggregator.error("addresses", "'\(text)' is listed twice") }
+                aggregators.append(address)
+            }
+        } else {
+            aggregators = [try aggregator.address("address", default: "127.0.0.1:7800")]
+        }
         if let tokenFile = try aggregator.optionalString("token_file") {
             do {
                 let text = try ConfigDocument.readText(path: tokenFile)

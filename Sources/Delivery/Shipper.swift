@@ -10,9 +10,8 @@ import SystemCalls
 import UsageRecords
 
 public struct ShipperConfiguration: Sendable {
-    /// The aggregator's address.
-    public var host: String
-    public var port: Int
+    /// The aggregators, tried in this order; the shipper moves to the next one when one fails.
+    public var addresses: [AggregatorAddress]
     /// This agent's host name, as records carry it and the aggregator authenticates it.
     public var agentHost: String
     public var token: String?
@@ -27,11 +26,16 @@ public struct ShipperConfiguration: Sendable {
     /// How long to wait for the aggregator's answers before taking the connection for dead.
     public var answerTimeout: Duration = .seconds(60)
 
-    public init(host: String, port: Int, agentHost: String, token: String?) {
-        self.host = host
-        self.port = port
+    public init(addresses: [AggregatorAddress], agentHost: String, token: String?) {
+        precondition(!addresses.isEmpty, "a shipper needs at least one aggregator address")
+        self.addresses = addresses
         self.agentHost = agentHost
         self.token = token
+    }
+
+    /// One aggregator.
+    public init(host: String, port: Int, agentHost: String, token: String?) {
+        self.init(addresses: [AggregatorAddress(host: host, port: port)], agentHost: agentHost, token: token)
     }
 }
 
@@ -69,8 +73,6 @@ public struct Shipper: Sendable {
     public init(configuration: ShipperConfiguration, spool: Spool, logger: Logger) {
         self.configuration = configuration
         self.spool = spool
-        var logger = logger
-        logger[metadataKey: "aggregator"] = "\(configuration.host):\(configuration.port)"
         self.logger = logger
     }
 
@@ -88,6 +90,8 @@ public struct Shipper: Sendable {
     public func run(finish: Latch = Latch(), finishing: Finishing = .afterBatchInFlight) async throws {
         var backoff = configuration.initialBackoff
         var failures = 0
+        var rotation = AggregatorRotation(configuration.addresses)
+        var target = await rotation.next()
         while !Task.isCancelled {
             if try await finished(finish, finishing) { return }
             let began = ContinuousClock.now
@@ -95,7 +99,10 @@ public struct Shipper: Sendable {
                 // The backoff starts over once the aggregator took a batch, or after a connection
                 // that lasted: an aggregator that greets and then fails (its store is down) must
                 // not be hammered every few milliseconds.
-                try await session(finish: finish, finishing: finishing) { backoff = configuration.initialBackoff; failures = 0 }
+                try await session(to: target, finish: finish, finishing: finishing) {
+                    backoff = configuration.initialBackoff
+                    failures = 0
+                }
                 return
             } catch is CancellationError {
                 return
@@ -106,21 +113,25 @@ public struct Shipper: Sendable {
                 }
                 failures += 1
                 reconnects.increment()
+                let failed = target
+                // To the next aggregator at once; the backoff grows only once all of them failed.
+                target = await rotation.next()
+                let wholeRoundFailed = failures % rotation.roundSize == 0
+                let pause = (wholeRoundFailed ? backoff : configuration.initialBackoff) * Double.random(in: 0.5...1.0)
                 // The first failure is worth a warning; a long outage is logged at most once a minute-ish.
-                if failures == 1 || failures % 20 == 0 {
+                if failures == 1 || failures % 20 == 0 || rotation.roundSize > 1 && failures <= rotation.roundSize {
                     logger.warning("cannot ship records; will retry", metadata: [
-                        "error": "\(Self.explain(error))", "attempt": "\(failures)", "retry_in": "\(backoff)",
+                        "aggregator": "\(failed)", "error": "\(Self.explain(error))", "attempt": "\(failures)",
+                        "next": "\(target)", "retry_in": "\(pause)",
                     ])
                 }
-                let jitter = Double.random(in: 0.5...1.0)
                 // Told to finish while the aggregator is away: nothing is in flight, stop now.
-                let pause = backoff * jitter
                 if finishing == .afterBatchInFlight {
                     _ = await first(of: { try? await Task.sleep(for: pause) }, or: finish)
                 } else {
                     try? await Task.sleep(for: pause)
                 }
-                backoff = min(backoff * 2, configuration.maximumBackoff)
+                if wholeRoundFailed { backoff = min(backoff * 2, configuration.maximumBackoff) }
             }
         }
     }
@@ -149,14 +160,20 @@ public struct Shipper: Sendable {
         }
     }
 
-    private func session(finish: Latch, finishing: Finishing, acknowledged connected: () -> Void) async throws {
+    private func session(to target: AggregatorRotation.Target, finish: Latch, finishing: Finishing,
+                         acknowledged connected: () -> Void) async throws {
+        let logger = {
+            var logger = self.logger
+            logger[metadataKey: "aggregator"] = "\(target)"
+            return logger
+        }()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .channelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
-            .connect(host: configuration.host, port: configuration.port) { [configuration] channel in
+            .connect(host: target.connectHost, port: target.port) { [configuration] channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls = configuration.tls {
-                        let name = configuration.serverName ?? configuration.host
+                        let name = configuration.serverName ?? target.name
                         // An IP address cannot be sent as SNI: then NIOSSL checks the certificate
                         // against the address connected to.
                         let isAddress = name.contains(":") || name.allSatisfy { $0.isNumber || $0 == "." }

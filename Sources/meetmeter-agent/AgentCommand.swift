@@ -37,7 +37,7 @@ struct AgentCommand: AsyncParsableCommand {
             return (configuration, try configuration.makeTLSContext())
         }
         if daemon.checkConfig {
-            print("\(config): OK (host \(configuration.host), \(configuration.files.count) file source(s), journal \(configuration.journal == nil ? "off" : "on"), \(configuration.rules.count) rule(s), aggregator \(configuration.aggregatorHost):\(configuration.aggregatorPort))")
+            print("\(config): OK (host \(configuration.host), \(configuration.files.count) file source(s), journal \(configuration.journal == nil ? "off" : "on"), \(configuration.rules.count) rule(s), aggregator \(configuration.aggregators.map(\.description).joined(separator: ", ")))")
             return
         }
         DaemonLogging.bootstrap(identifier: "meetmeter-agent", level: daemon.logLevel)
@@ -53,7 +53,7 @@ struct AgentCommand: AsyncParsableCommand {
         logger.info("agent starting", metadata: [
             "host": "\(configuration.host)", "files": "\(configuration.files.map(\.paths))",
             "journal": "\(configuration.journal == nil ? "off" : "on")",
-            "aggregator": "\(configuration.aggregatorHost):\(configuration.aggregatorPort)",
+            "aggregator": "\(configuration.aggregators.map(\.description).joined(separator: ", "))",
         ])
         if drain {
             // No signal handling: a drain that is stopped is simply killed; what it spooled stays.

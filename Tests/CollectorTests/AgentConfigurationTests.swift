@@ -18,15 +18,22 @@ import Testing
         let path = String(#filePath.dropLast("Tests/CollectorTests/AgentConfigurationTests.swift".count)) + "etc/meetmeter/agent.toml"
         let c = try AgentConfiguration.load(path: path)
         #expect(c.journal?.units.contains("bbb-apps-akka.service") == true)
-        #expect(c.aggregatorPort == 7800)
+        #expect(c.aggregators.map(\.port) == [7800])
         #expect(c.spoolMaxBytes == 256 << 20)
+    }
+
+    /// Issue 16: several aggregators, in the order given, IPv6 in brackets.
+    @Test func severalAggregators() throws {
+        let c = try load("host = \"bbb1\"\n[aggregator]\naddresses = [\"meter-b.example.org:7800\", \"[::1]:7801\", \"10.0.0.3:7802\"]\n[[files]]\npaths = [\"/x\"]\n")
+        #expect(c.aggregators == [NetworkAddress(host: "meter-b.example.org", port: 7800), NetworkAddress(host: "::1", port: 7801),
+                                  NetworkAddress(host: "10.0.0.3", port: 7802)])
     }
 
     @Test func defaults() throws {
         let c = try load("host = \"bbb1\"\n[[files]]\npaths = [\"/var/log/x.log\"]\n")
         #expect(c.host == "bbb1")
         #expect(c.stateDirectory == "/var/lib/meetmeter-agent")
-        #expect(c.aggregatorHost == "127.0.0.1")
+        #expect(c.aggregators == [NetworkAddress(host: "127.0.0.1", port: 7800)])
         #expect(c.files[0].software == "auto")
         #expect(c.heartbeatInterval == 60)
     }
@@ -38,6 +45,10 @@ import Testing
         ("host = \"bbb1\"\n[spool]\nmax_bytes = 10\n[[files]]\npaths = [\"/x\"]\n", 3, "spool.max_bytes", "out of range"),
         ("host = \"bbb1\"\n[[files]]\npaths = [\"/x\"]\n[heartbeat]\nintervall = 5\n", 5, "heartbeat.intervall", "not a known key"),
         ("host = \"bb 1\"\n[[files]]\npaths = [\"/x\"]\n", 1, "host", "not a usable host name"),
+        ("host = \"bbb1\"\n[aggregator]\naddress = \"a:1\"\naddresses = [\"b:1\"]\n[[files]]\npaths = [\"/x\"]\n", 4, "aggregator.addresses", "not both"),
+        ("host = \"bbb1\"\n[aggregator]\naddresses = []\n[[files]]\npaths = [\"/x\"]\n", 3, "aggregator.addresses", "at least one"),
+        ("host = \"bbb1\"\n[aggregator]\naddresses = [\"a:7800\", \"b\"]\n[[files]]\npaths = [\"/x\"]\n", 3, "aggregator.addresses", "'b' is not HOST:PORT"),
+        ("host = \"bbb1\"\n[aggregator]\naddresses = [\"a:7800\", \"a:7800\"]\n[[files]]\npaths = [\"/x\"]\n", 3, "aggregator.addresses", "listed twice"),
     ])
     func mistakesNameFileLineAndKey(text: String, line: Int, key: String, words: String) {
         do {
