@@ -47,6 +47,7 @@ public struct Agent: Sendable {
         var c = ShipperConfiguration(addresses: configuration.aggregators.map { AggregatorAddress(host: $0.host, port: $0.port) },
                                      agentHost: configuration.host, token: configuration.token)
         c.batchSize = configuration.batchSize
+        c.batchesInFlight = configuration.batchesInFlight
         c.tls = tls
         c.serverName = configuration.tls?.value.serverName
         return Shipper(configuration: c, spool: spool, logger: logger)

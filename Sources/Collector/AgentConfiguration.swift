@@ -42,6 +42,8 @@ public struct AgentConfiguration: Sendable {
     public var tls: Located<ClientTLSSettings>?
     public var spoolMaxBytes: UInt64
     public var batchSize: Int
+    /// Batches sent before the oldest is answered.
+    public var batchesInFlight: Int
     public var files: [FileSource]
     public var journal: JournalSource?
     public var maxLineBytes: Int
@@ -100,7 +102,7 @@ public struct AgentConfiguration: Sendable {
 
         let aggregator = try root.tableOrEmpty("aggregator")
         try aggregator.rejectUnknownKeys(allowed: [
-            "address", "addresses", "token", "token_file", "batch_size", "tls", "ca_file", "server_name", "certificate_file", "key_file",
+            "address", "addresses", "token", "token_file", "batch_size", "batches_in_flight", "tls", "ca_file", "server_name", "certificate_file", "key_file",
         ])
         if aggregator.has("addresses") {
             guard !aggregator.has("address") else {
@@ -131,6 +133,7 @@ public struct AgentConfiguration: Sendable {
             token = try aggregator.optionalString("token")
         }
         batchSize = Int(try aggregator.integer("batch_size", default: 500, range: 1...100_000))
+        batchesInFlight = Int(try aggregator.integer("batches_in_flight", default: 4, range: 1...64))
         if try aggregator.bool("tls", default: false) {
             let settings = ClientTLSSettings(
                 caFile: try aggregator.optionalString("ca_file"), serverName: try aggregator.optionalString("server_name"),

@@ -18,8 +18,11 @@ public struct ShipperConfiguration: Sendable {
     /// TLS towards the aggregator, with the name its certificate must carry.
     public var tls: NIOSSLContext?
     public var serverName: String?
-    /// Records a batch; one batch is in flight at a time.
+    /// Records a batch.
     public var batchSize: Int = 500
+    /// Batches sent before the oldest is answered (a window): the aggregator is reading the next
+    /// while it commits one. Each record is still acknowledged and released on its own answer.
+    public var batchesInFlight: Int = 4
     /// Reconnection backoff, doubled after each failure up to the maximum, with jitter.
     public var initialBackoff: Duration = .milliseconds(200)
     public var maximumBackoff: Duration = .seconds(30)
@@ -145,19 +148,28 @@ public struct Shipper: Sendable {
         }
     }
 
-    /// The next batch, or nil when told to finish while waiting for one with nothing left to send.
-    private func nextBatch(finish: Latch, finishing: Finishing) async throws -> [SpoolEntry]? {
+    /// The next batch after `cursor`, waiting for one; nil when told to finish meanwhile with
+    /// nothing left to send.
+    private func nextBatch(after cursor: SpoolCursor?, finish: Latch, finishing: Finishing) async throws -> [SpoolEntry]? {
         while true {
             if try await finished(finish, finishing) { return nil }
             if finish.isOpen {
                 // Finishing when the spool is empty, and it is not: there is a batch to read.
-                return try await spool.entries(after: nil, limit: configuration.batchSize)
+                return try await spool.entries(after: cursor, limit: configuration.batchSize)
             }
             let spool = self.spool
             let limit = configuration.batchSize
-            let batch = try await first(of: { try await spool.entries(after: nil, limit: limit) }, or: finish)
+            let batch = try await first(of: { try await spool.entries(after: cursor, limit: limit) }, or: finish)
             if let batch { return batch }
         }
+    }
+
+    /// One more batch for the window, if one is spooled now; never waits.
+    private func anotherBatch(after cursor: SpoolCursor?, finish: Latch, finishing: Finishing) async throws -> [SpoolEntry]? {
+        // Told to stop after what is in flight: nothing more is sent.
+        if finish.isOpen && finishing == .afterBatchInFlight { return nil }
+        let batch = try await spool.availableEntries(after: cursor, limit: configuration.batchSize)
+        return batch.isEmpty ? nil : batch
     }
 
     private func session(to target: AggregatorRotation.Target, finish: Latch, finishing: Finishing,
@@ -211,8 +223,15 @@ public struct Shipper: Sendable {
                 _ = try protocolState.received(try await reader.next())
             }
             logger.info("connected to the aggregator")
-            var tookABatch = false
-            while let batch = try await nextBatch(finish: finish, finishing: finishing) {
+            var heardBack = false
+            // The window opens one batch at a time as batches are answered, so that a connection
+            // that dies at once (a proxy, an aggregator whose store is down) costs one batch, not a
+            // whole window, to resend.
+            var window = 1
+            // Sent and not yet answered, oldest first; `sentThrough` is where the last one ended.
+            var inFlight: [[SpoolEntry]] = []
+            var sentThrough: SpoolCursor?
+            func write(_ batch: [SpoolEntry]) async throws {
                 var out = ByteBuffer()
                 out.reserveCapacity(batch.reduce(0) { $0 + $1.line.utf8.count + 1 })
                 for entry in batch {
@@ -222,7 +241,21 @@ public struct Shipper: Sendable {
                 protocolState.sending(count: batch.count)
                 try await send(out)
                 shipped.increment(by: Int64(batch.count))
-                // One deadline for the answers of the whole batch.
+                inFlight.append(batch)
+                sentThrough = batch.last?.end
+            }
+            while true {
+                // Fill the window; wait for records only when nothing is in flight.
+                if inFlight.isEmpty {
+                    guard let batch = try await nextBatch(after: sentThrough, finish: finish, finishing: finishing) else { return }
+                    try await write(batch)
+                }
+                while inFlight.count < window,
+                      let batch = try await anotherBatch(after: sentThrough, finish: finish, finishing: finishing) {
+                    try await write(batch)
+                }
+                // The answers of the oldest batch, under one deadline.
+                let batch = inFlight.removeFirst()
                 let batchWatch = watchdog()
                 defer { batchWatch.cancel() }
                 var complete = false
@@ -231,6 +264,12 @@ public struct Shipper: Sendable {
                         continue
                     }
                     complete = last
+                    if !heardBack {
+                        // The aggregator commits what it reads: the backoff starts over, even if
+                        // the connection is cut before this batch is wholly answered.
+                        heardBack = true
+                        connected()
+                    }
                     let entry = batch[index]
                     switch outcome {
                     case .settled:
@@ -245,14 +284,12 @@ public struct Shipper: Sendable {
                         try keepRefused(entry, code: code, reason: reason)
                     }
                 }
+                batchWatch.cancel()
                 if let last = batch.last {
                     try await spool.acknowledge(through: last.end, count: batch.count)
                     acknowledged.increment(by: Int64(batch.count))
                 }
-                if !tookABatch {
-                    tookABatch = true
-                    connected()
-                }
+                window = min(window + 1, max(configuration.batchesInFlight, 1))
             }
         }
     }

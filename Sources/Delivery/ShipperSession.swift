@@ -5,16 +5,19 @@ import UsageRecords
 /// aggregator sent in, what they mean for the batch in flight out. The aggregator's
 /// `AgentSession` is its other half. `Shipper` drives it over NIO; the tests drive it directly.
 ///
-/// One batch is in flight at a time: the session numbers its lines as the aggregator does
-/// (1-based, over the whole connection, the hello not counted) and checks that every answer is
-/// for the next line, so that an acknowledgement is never applied to the wrong record.
+/// Several batches may be in flight (a window): the aggregator answers every line in order, so
+/// answers are for the oldest batch until it is complete, then for the next. The session numbers
+/// its lines as the aggregator does (1-based, over the whole connection, the hello not counted)
+/// and checks that every answer is for the next unanswered line, so that an acknowledgement is
+/// never applied to the wrong record.
 public struct ShipperSession: Sendable {
     public enum State: Sendable, Hashable {
         /// The hello is sent; the aggregator's hello (or refusal) is next.
         case awaitingHello
         /// Greeted, no batch in flight: the shipper may send one.
         case ready
-        /// A batch of `count` lines is sent; `answered` of them have their answer.
+        /// The oldest batch in flight has `count` lines, `answered` of them answered (more
+        /// batches may be in flight behind it: `batchesInFlight`).
         case awaitingAnswers(count: Int, answered: Int)
         /// The aggregator refused the connection or broke the protocol; nothing more is read.
         case closed
@@ -35,14 +38,24 @@ public struct ShipperSession: Sendable {
     public enum Event: Sendable, Hashable {
         /// The hello was answered with this protocol's version: batches may be sent.
         case greeted
-        /// The answer for record `index` (0-based) of the batch in flight; `batchComplete` when it
-        /// was the last one, and the batch may be released from the spool.
+        /// The answer for record `index` (0-based) of the oldest batch in flight; `batchComplete`
+        /// when it was the last one, and the batch may be released from the spool.
         case answered(index: Int, Outcome, batchComplete: Bool)
     }
 
     public private(set) var state: State = .awaitingHello
     /// Lines sent on this connection after the hello, as the aggregator counts them.
     public private(set) var linesSent: Int64 = 0
+    /// Lines sent and not answered yet, over all batches in flight.
+    private var unansweredLines: Int64 = 0
+    /// The sizes of the batches in flight behind the oldest one, in the order sent.
+    private var queuedBatches: [Int] = []
+
+    /// How many batches are sent and not completely answered.
+    public var batchesInFlight: Int {
+        if case .awaitingAnswers = state { return 1 + queuedBatches.count }
+        return 0
+    }
 
     /// The first line of the connection.
     public static func hello(host: String, token: String?) -> String {
@@ -51,11 +64,16 @@ public struct ShipperSession: Sendable {
 
     public init() {}
 
-    /// A batch of `count` records is about to be written.
+    /// A batch of `count` records is about to be written, behind those in flight.
     public mutating func sending(count: Int) {
-        precondition(state == .ready && count > 0, "a batch only when greeted and none in flight")
-        state = .awaitingAnswers(count: count, answered: 0)
+        precondition(count > 0, "a batch has records")
+        switch state {
+        case .ready: state = .awaitingAnswers(count: count, answered: 0)
+        case .awaitingAnswers: queuedBatches.append(count)
+        case .awaitingHello, .closed: preconditionFailure("a batch only when greeted")
+        }
         linesSent += Int64(count)
+        unansweredLines += Int64(count)
     }
 
     /// One line the aggregator sent. Throws what ends the connection: a refusal or a protocol
@@ -83,7 +101,7 @@ public struct ShipperSession: Sendable {
         case (.ready, .ack(let ack)):
             throw fail(.protocolViolation("answer for line \(ack.line) with no batch in flight"))
         case (.awaitingAnswers(let count, let answered), .ack(let ack)):
-            let expected = linesSent - Int64(count) + Int64(answered) + 1
+            let expected = linesSent - unansweredLines + 1
             guard ack.line == expected else {
                 throw fail(.protocolViolation("answer for line \(ack.line), expected \(expected)"))
             }
@@ -94,7 +112,14 @@ public struct ShipperSession: Sendable {
             case .stored, .duplicate: outcome = .settled
             }
             let complete = answered + 1 == count
-            state = complete ? .ready : .awaitingAnswers(count: count, answered: answered + 1)
+            unansweredLines -= 1
+            if !complete {
+                state = .awaitingAnswers(count: count, answered: answered + 1)
+            } else if queuedBatches.isEmpty {
+                state = .ready
+            } else {
+                state = .awaitingAnswers(count: queuedBatches.removeFirst(), answered: 0)
+            }
             return .answered(index: answered, outcome, batchComplete: complete)
         case (.closed, _):
             throw fail(.protocolViolation("a line after the connection ended"))

@@ -394,6 +394,12 @@ public actor Spool: RecordSink {
         }
     }
 
+    /// Up to `limit` records after `cursor` (or after the acknowledged position), none when there
+    /// are none yet: the shipper tops up its window of batches in flight without waiting.
+    public func availableEntries(after cursor: SpoolCursor?, limit: Int, maxBytes: Int = 1 << 20) throws -> [SpoolEntry] {
+        try read(from: max(cursor ?? acked, acked), limit: limit, maxBytes: maxBytes)
+    }
+
     private func read(from start: SpoolCursor, limit: Int, maxBytes: Int) throws -> [SpoolEntry] {
         var out: [SpoolEntry] = []
         var cursor = start

@@ -55,7 +55,7 @@ struct AggregatorCommand: AsyncParsableCommand {
         if let limitsWarning { logger.warning("\(limitsWarning)") }
         do {
             try await RecordStores.withStore(configuration.store, logger: logger) { store in
-                let listener = RecordListener(configuration: listenerConfiguration, store: store, logger: logger)
+                let listener = RecordListener(configuration: listenerConfiguration, store: GroupCommit(store), logger: logger)
                 var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ListenerService(listener: listener, store: store))]
                 if let address = configuration.metricsAddress {
                     let endpoint = MetricsEndpoint(host: address.host, port: address.port, registry: registry, logger: logger) {

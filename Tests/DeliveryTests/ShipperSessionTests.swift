@@ -126,3 +126,38 @@ import UsageRecords
         #expect(agent.linesSent == aggregator.lineNumber)
     }
 }
+
+/// Issue 16: a window of batches in flight, answered in order.
+@Suite struct ShipperWindowTests {
+    static func ack(_ line: Int64, _ status: String = "stored") -> String {
+        "{\"line\":\(line),\"status\":\"\(status)\"}"
+    }
+
+    @Test func answersGoToTheOldestBatchThenTheNext() throws {
+        var s = ShipperSession()
+        _ = try s.received(#"{"hello":"meetmeter","version":1,"host":"agg"}"#)
+        s.sending(count: 2)
+        s.sending(count: 3)
+        s.sending(count: 1)
+        #expect(s.batchesInFlight == 3)
+        #expect(s.state == .awaitingAnswers(count: 2, answered: 0))
+        var events: [ShipperSession.Event] = []
+        for line in 1...6 { events.append(try s.received(Self.ack(Int64(line)))) }
+        #expect(events == [
+            .answered(index: 0, .settled, batchComplete: false), .answered(index: 1, .settled, batchComplete: true),
+            .answered(index: 0, .settled, batchComplete: false), .answered(index: 1, .settled, batchComplete: false),
+            .answered(index: 2, .settled, batchComplete: true),
+            .answered(index: 0, .settled, batchComplete: true),
+        ])
+        #expect(s.state == .ready && s.batchesInFlight == 0)
+    }
+
+    @Test func anAnswerOutOfOrderAcrossBatchesIsAViolation() throws {
+        var s = ShipperSession()
+        _ = try s.received(#"{"hello":"meetmeter","version":1,"host":"agg"}"#)
+        s.sending(count: 1)
+        s.sending(count: 1)
+        #expect(throws: ShipperError.self) { try s.received(Self.ack(2)) }
+        #expect(s.state == .closed)
+    }
+}

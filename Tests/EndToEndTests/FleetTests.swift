@@ -92,6 +92,7 @@ struct FleetTests {
         func drainAgent(_ n: Int) async throws {
             let r = try await run(Paths.binary("meetmeter-agent"), ["--config", agentConfig(n), "--drain"], timeout: 180)
             guard r.status == 0 else { throw HarnessError("agent \(n) --drain failed: \(r.err)") }
+            if ProcessInfo.processInfo.environment["FLEET_DEBUG"] != nil { print("DRAIN \(n)\n\(r.err)") }
         }
 
         /// Every agent's records are there once: per host, 2 × users + 2 ids, none twice.
@@ -117,7 +118,7 @@ struct FleetTests {
     func killedAggregatorsAndAStoppedDatabaseLoseAndDoubleNothing() async throws {
         guard let server = PostgresServer.current else { throw HarnessError("no PostgreSQL server") }
         let fleet = try Fleet(name: "fleet", server: server, aggregators: 3, agents: 16, usersPerAgent: 1000)
-        defer { try? FileManager.default.removeItem(atPath: fleet.dir) }
+        defer { if ProcessInfo.processInfo.environment["FLEET_DEBUG"] == nil { try? FileManager.default.removeItem(atPath: fleet.dir) } }
         var aggregators: [Child] = []
         for n in 0..<3 { aggregators.append(try await fleet.startAggregator(n, round: 0)) }
         defer { for a in aggregators { a.stop() } }
@@ -138,8 +139,13 @@ struct FleetTests {
         try await Task.sleep(for: .seconds(2))
         try server.startServer()
         try await Task.sleep(for: .milliseconds(500))
+        let clock = ContinuousClock()
+        var began = clock.now
         for a in agents { a.stop() }
+        print("fleet: \(fleet.storedCount(server)) of \(fleet.expectedRecords) records stored when the agents stopped (in \(clock.now - began))")
+        began = clock.now
         for n in 0..<fleet.agents { try await fleet.drainAgent(n) }
+        print("fleet: agents drained in \(clock.now - began)")
         try await fleet.expectExactlyOnce()
         let moved = agents.filter { $0.log.contains("cannot ship records") }.count
         #expect(moved > 0, "some agent lost its aggregator and moved on")

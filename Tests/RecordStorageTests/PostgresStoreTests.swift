@@ -1,5 +1,7 @@
+import Aggregation
 import Foundation
 import Logging
+import Synchronization
 import RecordStorage
 import TestPostgres
 import Testing
@@ -83,8 +85,9 @@ struct PostgresStoreTests {
     }
 }
 
-/// A database that stops answering, in a suite of its own since it stops its server.
-@Suite(.postgresServer, .enabled(if: PostgresServer.available, PostgresServer.unavailableReason))
+/// A database that stops answering, in a suite of its own since it stops its server (one test at
+/// a time for the same reason).
+@Suite(.serialized, .postgresServer, .enabled(if: PostgresServer.available, PostgresServer.unavailableReason))
 struct PostgresOutageTests {
     @Test func commitsFailWhileTheServerIsDownAndWorkAfter() async throws {
         guard let server = PostgresServer.current else { throw TestFailure("no server") }
@@ -114,4 +117,54 @@ struct PostgresOutageTests {
             #expect(try await store.count() == 2)
         }
     }
+
+    /// Many connections commit through one group commit while the server crashes and comes back:
+    /// every commit ends (failed or stored) within the operation bound, and afterwards they work.
+    @Test func concurrentCommitsEndWhenTheServerCrashesAndWorkAfter() async throws {
+        guard let server = PostgresServer.current else { throw TestFailure("no server") }
+        let location = StoreLocation.postgresql(try PostgresAddress(url: try server.createDatabase(), passwordFile: server.passwordFile))
+        let t = Timestamp(rfc3339: "2026-11-02T12:00:00Z")!
+        try await RecordStores.withStore(location, logger: quietLogger) { (store) async throws in
+            let group = GroupCommit(store)
+            let stop = StopFlag()
+            // Sixteen writers, each its own ids, retrying a failed batch as an agent would.
+            let writers = (0..<16).map { w in
+                Task { () -> (stored: Int, longest: Duration) in
+                    var n = 0, stored = 0
+                    var longest: Duration = .zero
+                    while !stop.isSet || n < 20 {
+                        let batch = (0..<50).map { Facts.joined("w\(w)-\(n)-\($0)", at: 0) }
+                        let began = ContinuousClock.now
+                        if let outcomes = try? await group.commit(batch, receivedAt: t) {
+                            stored += outcomes.filter { $0 == .stored }.count
+                            n += 1
+                        } else {
+                            try? await Task.sleep(for: .milliseconds(100))
+                        }
+                        longest = max(longest, ContinuousClock.now - began)
+                    }
+                    return (stored, longest)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            try server.stopServer(crash: true)
+            try await Task.sleep(for: .seconds(2))
+            try server.startServer()
+            try await Task.sleep(for: .milliseconds(300))
+            stop.set()
+            var stored = 0
+            for writer in writers {
+                let r = await writer.value
+                stored += r.stored
+                #expect(r.longest < .seconds(40), "one commit took \(r.longest)")
+            }
+            #expect(try await store.count() == stored)
+        }
+    }
+}
+
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
 }

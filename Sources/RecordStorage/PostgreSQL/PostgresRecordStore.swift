@@ -12,21 +12,20 @@ import UsageRecords
 /// then takes nothing. PostgreSQL's own `synchronous_commit = on` (its default) makes the commit
 /// durable before it returns.
 ///
-/// The client's connections run in `run()`, which `RecordStores.withStore` keeps going beside the
-/// work; every operation is bounded by `operationTimeout`, so that a database that does not answer
+/// Its connections (`PostgresConnections`) are closed when `run()`, which `RecordStores.withStore`
+/// keeps going beside the work, is cancelled; every operation is bounded by `operationTimeout`, so that a database that does not answer
 /// fails writes (nothing is acknowledged) instead of holding agents forever.
 public final class PostgresRecordStore: RecordStore {
     public let address: PostgresAddress
     public var location: String { address.url }
-    let client: PostgresClient
-    /// The same login for one connection of its own, made first: the client retries a refused
-    /// login quietly until the operation times out, a single connection says why at once.
+    let connections: PostgresConnections
+    /// The login, checked first on a connection of its own so that a refusal says why at once.
     let probe: PostgresConnection.Configuration
     let logger: Logger
     /// How long one operation may wait for the database, connecting included.
     public static let operationTimeout: Duration = .seconds(15)
 
-    /// Makes the client; nothing connects until `run()` runs and the first operation asks.
+    /// Makes the store; nothing connects until the first operation asks.
     public init(address: PostgresAddress, maximumConnections: Int = 8, logger: Logger) throws(StoreError) {
         self.address = address
         self.logger = logger
@@ -34,20 +33,13 @@ public final class PostgresRecordStore: RecordStore {
         if let file = address.passwordFile {
             password = try Self.readPassword(file, location: address.url)
         }
-        let tls: PostgresClient.Configuration.TLS
-        switch address.tls {
-        case .disable: tls = .disable
-        case .prefer: tls = .prefer(.makeClientConfiguration())
-        case .require: tls = .require(.makeClientConfiguration())
-        }
-        var configuration: PostgresClient.Configuration
         if address.host.hasPrefix("/") {
             let socket = address.host + "/.s.PGSQL.\(address.port)"
-            configuration = .init(unixSocketPath: socket, username: address.user, password: password, database: address.database)
-            probe = .init(unixSocketPath: socket, username: address.user, password: password, database: address.database)
+            var probe = PostgresConnection.Configuration(unixSocketPath: socket, username: address.user, password: password,
+                                                         database: address.database)
+            probe.options.connectTimeout = .seconds(5)
+            self.probe = probe
         } else {
-            configuration = .init(host: address.host, port: address.port, username: address.user, password: password,
-                                  database: address.database, tls: tls)
             let probeTLS: PostgresConnection.Configuration.TLS
             do {
                 switch address.tls {
@@ -63,10 +55,9 @@ public final class PostgresRecordStore: RecordStore {
             probe.options.connectTimeout = .seconds(5)
             self.probe = probe
         }
-        configuration.options.maximumConnections = maximumConnections
-        configuration.options.connectTimeout = .seconds(5)
-        configuration.options.additionalStartupParameters = [("application_name", "meetmeter")]
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        var kept = probe
+        kept.options.additionalStartupParameters = [("application_name", "meetmeter")]
+        connections = PostgresConnections(configuration: kept, maximum: maximumConnections, logger: logger)
     }
 
     /// The first line of the password file, without its line end.
@@ -89,7 +80,10 @@ public final class PostgresRecordStore: RecordStore {
 
     /// Keeps the connections; returns when the task is cancelled.
     public func run() async {
-        await client.run()
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(3600))
+        }
+        await connections.closeAll()
     }
 
     /// Checks the server and brings the schema up to date (or, read-only, checks that it is).
@@ -124,8 +118,8 @@ public final class PostgresRecordStore: RecordStore {
             return
         }
         do {
-            try await bounded("migrating") { [client, logger] in
-                try await client.withTransaction(logger: logger) { connection in
+            try await using("migrating") { [logger] connection in
+                try await connection.withTransaction(logger: logger) { connection in
                     try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey))", logger: logger)
                     try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.ledger), logger: logger)
                     let names: PostgresQuery = "SELECT name FROM meetmeter_migrations"
@@ -150,11 +144,11 @@ public final class PostgresRecordStore: RecordStore {
     private func checkSchema() async throws(StoreError) {
         let applied: [String]
         do {
-            applied = try await bounded("reading the schema") { [client] in
-                try await client.query("""
+            applied = try await using("reading the schema") { [logger] connection in
+                try await connection.query("""
                     SELECT name FROM meetmeter_migrations
                     WHERE to_regclass('meetmeter_migrations') IS NOT NULL
-                    """).decode(String.self).all()
+                    """, logger: logger).decode(String.self).all()
             }
         } catch {
             throw StoreError(.cannotOpen, path: location,
@@ -178,8 +172,8 @@ public final class PostgresRecordStore: RecordStore {
         let batch = BatchOutcomes(rows)
         let firstCopies = batch.firstCopies.map { rows[$0] }
         do {
-            return try await bounded("storing \(records.count) records") { [client, logger] in
-                try await client.withTransaction(logger: logger) { connection in
+            return try await using("storing \(records.count) records") { [logger] connection in
+                try await connection.withTransaction(logger: logger) { connection in
                     let inserted = try await Self.insert(firstCopies, on: connection, logger: logger)
                     var held: [String: String] = [:]
                     let others = firstCopies.map(\.id).filter { !inserted.contains($0) }
@@ -261,12 +255,12 @@ public final class PostgresRecordStore: RecordStore {
     // MARK: Copying
 
     public func rows(after id: String?, limit: Int) async throws -> [RecordRow] {
-        try await read("records") { [client] in
+        try await read("records") { [logger] connection in
             var rows: [RecordRow] = []
-            for try await (id, kind, time, host, meeting, received, line) in try await client.query("""
+            for try await (id, kind, time, host, meeting, received, line) in try await connection.query("""
                 SELECT id, kind, time_us, host, meeting, received_us, line FROM records
                 WHERE id > \(id ?? "") ORDER BY id LIMIT \(limit)
-                """).decode((String, String, Int64, String, String?, Int64, String).self) {
+                """, logger: logger).decode((String, String, Int64, String, String?, Int64, String).self) {
                 rows.append(RecordRow(id: id, kind: kind, time: time, host: host, meeting: meeting, received: received, line: line))
             }
             return rows
@@ -277,8 +271,8 @@ public final class PostgresRecordStore: RecordStore {
         if rows.isEmpty { return 0 }
         do {
             let distinct = BatchOutcomes(rows).firstCopies.map { rows[$0] }
-            return try await bounded("inserting \(rows.count) records") { [client, logger] in
-                try await client.withTransaction(logger: logger) { connection in
+            return try await using("inserting \(rows.count) records") { [logger] connection in
+                try await connection.withTransaction(logger: logger) { connection in
                     try await Self.insert(distinct, on: connection, logger: logger).count
                 }
             }
@@ -288,12 +282,12 @@ public final class PostgresRecordStore: RecordStore {
     }
 
     public func conflictRows(after key: ConflictRow.Key?, limit: Int) async throws -> [ConflictRow] {
-        try await read("conflicts") { [client] in
+        try await read("conflicts") { [logger] connection in
             var rows: [ConflictRow] = []
-            for try await (id, host, time, received, last, count, line) in try await client.query("""
+            for try await (id, host, time, received, last, count, line) in try await connection.query("""
                 SELECT id, host, time_us, received_us, last_received_us, count, line FROM conflicts
                 WHERE (id, line) > (\(key?.id ?? ""), \(key?.line ?? "")) ORDER BY id, line LIMIT \(limit)
-                """).decode((String, String, Int64, Int64, Int64, Int64, String).self) {
+                """, logger: logger).decode((String, String, Int64, Int64, Int64, Int64, String).self) {
                 rows.append(ConflictRow(id: id, host: host, time: time, received: received, lastReceived: last, count: count, line: line))
             }
             return rows
@@ -305,8 +299,8 @@ public final class PostgresRecordStore: RecordStore {
         do {
             var seen = Set<ConflictRow.Key>()
             let distinct = conflictRows.filter { seen.insert($0.key).inserted }
-            return try await bounded("inserting \(conflictRows.count) conflicts") { [client, logger] in
-                try await client.withTransaction(logger: logger) { connection in
+            return try await using("inserting \(conflictRows.count) conflicts") { [logger] connection in
+                try await connection.withTransaction(logger: logger) { connection in
                     try await Self.insertConflicts(distinct, onConflict: .skip, on: connection, logger: logger)
                 }
             }
@@ -373,10 +367,10 @@ public final class PostgresRecordStore: RecordStore {
     }
 
     public func conflictCounts() async throws -> (distinct: Int, arrivals: Int) {
-        try await read("conflicts") { [client] in
+        try await read("conflicts") { [logger] connection in
             var result = (0, 0)
-            for try await (distinct, arrivals) in try await client.query(
-                "SELECT COUNT(*), COALESCE(SUM(count), 0)::int8 FROM conflicts"
+            for try await (distinct, arrivals) in try await connection.query(
+                "SELECT COUNT(*), COALESCE(SUM(count), 0)::int8 FROM conflicts", logger: logger
             ).decode((Int64, Int64).self) {
                 result = (Int(distinct), Int(arrivals))
             }
@@ -399,9 +393,9 @@ public final class PostgresRecordStore: RecordStore {
     }
 
     private func conflicts(_ query: PostgresQuery) async throws -> [RecordConflict] {
-        try await read("conflicts") { [client] in
+        try await read("conflicts") { [logger] connection in
             var out: [RecordConflict] = []
-            for try await (id, host, first, last, count, line) in try await client.query(query)
+            for try await (id, host, first, last, count, line) in try await connection.query(query, logger: logger)
                 .decode((String, String, Int64, Int64, Int64, String).self) {
                 out.append(RecordConflict(id: id, host: host, firstReceived: Timestamp(microseconds: first),
                                           lastReceived: Timestamp(microseconds: last), count: Int(count), line: line))
@@ -411,20 +405,20 @@ public final class PostgresRecordStore: RecordStore {
     }
 
     public func count() async throws -> Int {
-        try await read("the record count") { [client] in
+        try await read("the record count") { [logger] connection in
             var n: Int64 = 0
-            for try await c in try await client.query("SELECT COUNT(*) FROM records").decode(Int64.self) { n = c }
+            for try await c in try await connection.query("SELECT COUNT(*) FROM records", logger: logger).decode(Int64.self) { n = c }
             return Int(n)
         }
     }
 
     public func hostHealth() async throws -> [HostHealth] {
-        try await read("host health") { [client] in
+        try await read("host health") { [logger] connection in
             var out: [HostHealth] = []
-            for try await (host, last, received, heartbeat, n) in try await client.query("""
+            for try await (host, last, received, heartbeat, n) in try await connection.query("""
                 SELECT host, MAX(time_us), MAX(received_us), MAX(CASE WHEN kind = 'host.heartbeat' THEN time_us END), COUNT(*)
                 FROM records GROUP BY host ORDER BY host
-                """).decode((String, Int64, Int64, Int64?, Int64).self) {
+                """, logger: logger).decode((String, Int64, Int64, Int64?, Int64).self) {
                 out.append(HostHealth(host: host, lastRecordTime: Timestamp(microseconds: last),
                                       lastReceived: Timestamp(microseconds: received),
                                       lastHeartbeat: heartbeat.map { Timestamp(microseconds: $0) }, recordCount: Int(n)))
@@ -434,14 +428,14 @@ public final class PostgresRecordStore: RecordStore {
     }
 
     public func ping() async throws {
-        _ = try await read("an answer") { [client] in
-            try await client.query("SELECT 1").decode(Int32.self).all()
+        _ = try await read("an answer") { [logger] connection in
+            try await connection.query("SELECT 1", logger: logger).decode(Int32.self).all()
         }
     }
 
     private func lines(_ query: PostgresQuery) async throws -> [UsageRecord] {
-        let rows = try await read("records") { [client] in
-            try await client.query(query).decode((String, String).self).all()
+        let rows = try await read("records") { [logger] connection in
+            try await connection.query(query, logger: logger).decode((String, String).self).all()
         }
         var records: [UsageRecord] = []
         records.reserveCapacity(rows.count)
@@ -450,8 +444,8 @@ public final class PostgresRecordStore: RecordStore {
     }
 
     private func stored(_ query: PostgresQuery) async throws -> [StoredRecord] {
-        let rows = try await read("records") { [client] in
-            try await client.query(query).decode((String, String, Int64).self).all()
+        let rows = try await read("records") { [logger] connection in
+            try await connection.query(query, logger: logger).decode((String, String, Int64).self).all()
         }
         return try rows.map { id, line, received in
             StoredRecord(record: try decode(id: id, line: line), receivedAt: Timestamp(microseconds: received))
@@ -467,11 +461,45 @@ public final class PostgresRecordStore: RecordStore {
     }
 
     /// A read, bounded in time, with its failure named.
-    private func read<T: Sendable>(_ what: String, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    private func read<T: Sendable>(_ what: String, _ operation: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await bounded("reading \(what)", operation)
+            return try await using("reading \(what)", operation)
         } catch {
             throw StoreError(.failed, path: location, "cannot read \(what): \(Self.reason(error))")
+        }
+    }
+
+    /// Runs `operation` on a connection of its own, failing it once `operationTimeout` has passed
+    /// without an answer (waiting for the connection included). At the timeout the connection is
+    /// closed under the operation, so that a query the server never answers ends too.
+    private func using<T: Sendable>(_ what: String, _ operation: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let connections = self.connections
+        let held = HeldConnection()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                let connection = try await connections.lease()
+                held.hold(connection)
+                do {
+                    let value = try await operation(connection)
+                    held.hold(nil)
+                    await connections.release(connection, broken: false)
+                    return value
+                } catch {
+                    held.hold(nil)
+                    await connections.release(connection, broken: true)
+                    throw error
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: Self.operationTimeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                if let connection = held.held { PostgresConnections.close(connection) }
+                throw StoreTimeout(what: what)
+            }
+            return value
         }
     }
 
