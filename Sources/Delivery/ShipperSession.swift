@@ -46,8 +46,8 @@ public struct ShipperSession: Sendable {
     public private(set) var state: State = .awaitingHello
     /// Lines sent on this connection after the hello, as the aggregator counts them.
     public private(set) var linesSent: Int64 = 0
-    /// Lines sent and not answered yet, over all batches in flight.
-    private var unansweredLines: Int64 = 0
+    /// Lines answered on this connection: the next answer is for line `linesAnswered + 1`.
+    private var linesAnswered: Int64 = 0
     /// The sizes of the batches in flight behind the oldest one, in the order sent.
     private var queuedBatches: [Int] = []
 
@@ -73,7 +73,6 @@ public struct ShipperSession: Sendable {
         case .awaitingHello, .closed: preconditionFailure("a batch only when greeted")
         }
         linesSent += Int64(count)
-        unansweredLines += Int64(count)
     }
 
     /// One line the aggregator sent. Throws what ends the connection: a refusal or a protocol
@@ -101,7 +100,7 @@ public struct ShipperSession: Sendable {
         case (.ready, .ack(let ack)):
             throw fail(.protocolViolation("answer for line \(ack.line) with no batch in flight"))
         case (.awaitingAnswers(let count, let answered), .ack(let ack)):
-            let expected = linesSent - unansweredLines + 1
+            let expected = linesAnswered + 1
             guard ack.line == expected else {
                 throw fail(.protocolViolation("answer for line \(ack.line), expected \(expected)"))
             }
@@ -112,7 +111,7 @@ public struct ShipperSession: Sendable {
             case .stored, .duplicate: outcome = .settled
             }
             let complete = answered + 1 == count
-            unansweredLines -= 1
+            linesAnswered += 1
             if !complete {
                 state = .awaitingAnswers(count: count, answered: answered + 1)
             } else if queuedBatches.isEmpty {

@@ -386,8 +386,7 @@ public actor Spool: RecordSink {
     /// is at least one.
     public func entries(after cursor: SpoolCursor?, limit: Int, maxBytes: Int = 1 << 20) async throws -> [SpoolEntry] {
         while true {
-            let from = max(cursor ?? acked, acked)
-            let found = try read(from: from, limit: limit, maxBytes: maxBytes)
+            let found = try availableEntries(after: cursor, limit: limit, maxBytes: maxBytes)
             if !found.isEmpty { return found }
             try Task.checkCancellation()
             await wait(forSpace: false)

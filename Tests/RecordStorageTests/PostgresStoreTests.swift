@@ -120,7 +120,7 @@ struct PostgresOutageTests {
 
     /// Many connections commit through one group commit while the server crashes and comes back:
     /// every commit ends (failed or stored) within the operation bound, and afterwards they work.
-    @Test func concurrentCommitsEndWhenTheServerCrashesAndWorkAfter() async throws {
+    @Test(.timeLimit(.minutes(3))) func concurrentCommitsEndWhenTheServerCrashesAndWorkAfter() async throws {
         guard let server = PostgresServer.current else { throw TestFailure("no server") }
         let location = StoreLocation.postgresql(try PostgresAddress(url: try server.createDatabase(), passwordFile: server.passwordFile))
         let t = Timestamp(rfc3339: "2026-11-02T12:00:00Z")!

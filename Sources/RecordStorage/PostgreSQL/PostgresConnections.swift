@@ -15,8 +15,6 @@ actor PostgresConnections {
     private var open = 0
     private var nextID = 1
     private var waiters: [(id: Int, continuation: CheckedContinuation<Void, any Error>)] = []
-    /// Waiters cancelled before they were queued.
-    private var cancelled: Set<Int> = []
     private var closed = false
 
     init(configuration: PostgresConnection.Configuration, maximum: Int, logger: Logger) {
@@ -50,13 +48,10 @@ actor PostgresConnections {
             nextID += 1
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    if cancelled.remove(id) != nil {
-                        continuation.resume(throwing: CancellationError())
-                    } else {
-                        waiters.append((id, continuation))
-                    }
+                    waiters.append((id, continuation))
                 }
             } onCancel: {
+                // Runs on the actor after this waiter is queued (the actor is busy until then).
                 Task { await self.cancelWaiter(id) }
             }
         }
@@ -99,10 +94,9 @@ actor PostgresConnections {
     }
 
     private func cancelWaiter(_ id: Int) {
+        // Not there: it was woken meanwhile, and its lease loop sees the cancellation.
         if let index = waiters.firstIndex(where: { $0.id == id }) {
             waiters.remove(at: index).continuation.resume(throwing: CancellationError())
-        } else {
-            cancelled.insert(id)
         }
     }
 }

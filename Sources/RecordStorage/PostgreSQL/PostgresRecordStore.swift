@@ -13,14 +13,12 @@ import UsageRecords
 /// durable before it returns.
 ///
 /// Its connections (`PostgresConnections`) are closed when `run()`, which `RecordStores.withStore`
-/// keeps going beside the work, is cancelled; every operation is bounded by `operationTimeout`, so that a database that does not answer
-/// fails writes (nothing is acknowledged) instead of holding agents forever.
+/// keeps going beside the work, is cancelled. Every operation is bounded by `operationTimeout`, so
+/// that a database that does not answer fails writes (nothing is acknowledged) instead of holding agents forever.
 public final class PostgresRecordStore: RecordStore {
     public let address: PostgresAddress
     public var location: String { address.url }
     let connections: PostgresConnections
-    /// The login, checked first on a connection of its own so that a refusal says why at once.
-    let probe: PostgresConnection.Configuration
     let logger: Logger
     /// How long one operation may wait for the database, connecting included.
     public static let operationTimeout: Duration = .seconds(15)
@@ -33,31 +31,28 @@ public final class PostgresRecordStore: RecordStore {
         if let file = address.passwordFile {
             password = try Self.readPassword(file, location: address.url)
         }
+        var configuration: PostgresConnection.Configuration
         if address.host.hasPrefix("/") {
             let socket = address.host + "/.s.PGSQL.\(address.port)"
-            var probe = PostgresConnection.Configuration(unixSocketPath: socket, username: address.user, password: password,
-                                                         database: address.database)
-            probe.options.connectTimeout = .seconds(5)
-            self.probe = probe
+            configuration = PostgresConnection.Configuration(unixSocketPath: socket, username: address.user, password: password,
+                                                             database: address.database)
         } else {
-            let probeTLS: PostgresConnection.Configuration.TLS
+            let tls: PostgresConnection.Configuration.TLS
             do {
                 switch address.tls {
-                case .disable: probeTLS = .disable
-                case .prefer: probeTLS = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-                case .require: probeTLS = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                case .disable: tls = .disable
+                case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+                case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
                 }
             } catch {
                 throw StoreError(.cannotOpen, path: address.url, "cannot set up TLS: \(error)")
             }
-            var probe = PostgresConnection.Configuration(host: address.host, port: address.port, username: address.user,
-                                                         password: password, database: address.database, tls: probeTLS)
-            probe.options.connectTimeout = .seconds(5)
-            self.probe = probe
+            configuration = PostgresConnection.Configuration(host: address.host, port: address.port, username: address.user,
+                                                             password: password, database: address.database, tls: tls)
         }
-        var kept = probe
-        kept.options.additionalStartupParameters = [("application_name", "meetmeter")]
-        connections = PostgresConnections(configuration: kept, maximum: maximumConnections, logger: logger)
+        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = [("application_name", "meetmeter")]
+        connections = PostgresConnections(configuration: configuration, maximum: maximumConnections, logger: logger)
     }
 
     /// The first line of the password file, without its line end.
@@ -89,24 +84,18 @@ public final class PostgresRecordStore: RecordStore {
     /// Checks the server and brings the schema up to date (or, read-only, checks that it is).
     public func prepare(readOnly: Bool) async throws(StoreError) {
         do {
-            try await bounded("connecting") { [probe, logger] in
-                let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: logger)
-                do {
-                    let encoding = try await connection.query("SHOW server_encoding", logger: logger).decode(String.self).all()
-                    if let e = encoding.first, e != "UTF8" {
-                        throw StoreError(.cannotOpen, path: self.location,
-                                         "the database's encoding is \(e); records need UTF8 (createdb -E UTF8 -T template0)")
-                    }
-                    let commit = try await connection.query("SHOW synchronous_commit", logger: logger).decode(String.self).all()
-                    if let c = commit.first, c == "off" || c == "local" {
-                        self.logger.warning("synchronous_commit is \(c): acknowledged records can be lost if the database's machine fails",
-                                            metadata: ["store": "\(self.location)"])
-                    }
-                } catch {
-                    try? await connection.close()
-                    throw error
+            // The first connection of the store: a refused login fails here at once, with the reason.
+            try await using("connecting") { [logger, location] connection in
+                let encoding = try await connection.query("SHOW server_encoding", logger: logger).decode(String.self).all()
+                if let e = encoding.first, e != "UTF8" {
+                    throw StoreError(.cannotOpen, path: location,
+                                     "the database's encoding is \(e); records need UTF8 (createdb -E UTF8 -T template0)")
                 }
-                try? await connection.close()
+                let commit = try await connection.query("SHOW synchronous_commit", logger: logger).decode(String.self).all()
+                if let c = commit.first, c == "off" || c == "local" {
+                    logger.warning("synchronous_commit is \(c): acknowledged records can be lost if the database's machine fails",
+                                   metadata: ["store": "\(location)"])
+                }
             }
         } catch let error as StoreError {
             throw error
@@ -500,20 +489,6 @@ public final class PostgresRecordStore: RecordStore {
                 throw StoreTimeout(what: what)
             }
             return value
-        }
-    }
-
-    /// Runs `operation`, failing it once `operationTimeout` has passed without an answer.
-    private func bounded<T: Sendable>(_ what: String, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await operation() }
-            group.addTask {
-                try await Task.sleep(for: Self.operationTimeout)
-                throw StoreTimeout(what: what)
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw StoreTimeout(what: what) }
-            return first
         }
     }
 
