@@ -10,7 +10,7 @@ struct Meetmeter: AsyncParsableCommand {
         commandName: "meetmeter",
         abstract: "Parse meeting logs, report usage and bill it.",
         discussion: "See meetmeter(1).",
-        subcommands: [ParseCommand.self, ReportCommand.self, BillCommand.self, RecordsCommand.self, StatusCommand.self, CheckConfigCommand.self])
+        subcommands: [ParseCommand.self, ReportCommand.self, BillCommand.self, RecordsCommand.self, StoreCommand.self, StatusCommand.self, CheckConfigCommand.self])
 }
 
 func printError(_ text: String) {
