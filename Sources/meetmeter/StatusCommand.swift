@@ -22,9 +22,10 @@ struct StatusCommand: ParsableCommand {
                 throw ValidationError("--\(name) '\(text)' is not HOST:PORT")
             }
             do {
-                let health = try HTTPGet.fetch(host: address.host, port: address.port, path: "/health")
+                // The aggregator's answer waits for its store, which may take its whole operation bound.
+                let health = try HTTPGet.fetch(host: address.host, port: address.port, path: "/health", timeoutSeconds: 20)
                 let metrics = try HTTPGet.fetch(host: address.host, port: address.port, path: "/metrics")
-                print("\(name) at \(address): \(health.status == 200 ? "keeping up" : "BEHIND")")
+                print("\(name) at \(address): \(StatusRendering.verdict(health.status, health.body))")
                 print(StatusRendering.health(health.body), terminator: "")
                 print(StatusRendering.counters(HTTPGet.samples(metrics.body), prefix: "meetmeter_\(name)_"), terminator: "")
                 if health.status != 200 { worst = max(worst, 1) }
@@ -39,6 +40,16 @@ struct StatusCommand: ParsableCommand {
 
 /// The daemons' answers, laid out for a person.
 enum StatusRendering {
+    /// The headline: keeping up, behind, or (an aggregator) unable to reach its store, which
+    /// means that it acknowledges nothing and the agents keep their records meanwhile.
+    static func verdict(_ status: Int, _ body: String) -> String {
+        if status == 200 { return "keeping up" }
+        if let value = try? JSONParser.parse(body), case .object(let o) = value, o["error"] != nil, o["store"] != nil {
+            return "NOT STORING: its store does not answer, so it acknowledges nothing (the agents keep their records)"
+        }
+        return "BEHIND"
+    }
+
     static func health(_ body: String) -> String {
         guard let value = try? JSONParser.parse(body), case .object(let o) = value else {
             return "  (unreadable health answer)\n"
