@@ -6,6 +6,7 @@ import Metrics
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Synchronization
 import SystemCalls
 import UsageRecords
 
@@ -47,14 +48,14 @@ public enum ShipperError: Error, CustomStringConvertible {
     case refusedByAggregator(code: String, message: String)
     case protocolViolation(String)
     case connectionClosed
-    case timedOut
+    case timedOut(Duration)
 
     public var description: String {
         switch self {
         case .refusedByAggregator(let code, let message): "the aggregator refused the connection (\(code)): \(message)"
         case .protocolViolation(let detail): "the aggregator broke the protocol: \(detail)"
         case .connectionClosed: "the aggregator closed the connection"
-        case .timedOut: "the aggregator did not answer in time"
+        case .timedOut(let wait): "no answer from the aggregator within \(wait); closed the connection to try again"
         }
     }
 }
@@ -197,14 +198,19 @@ public struct Shipper: Sendable {
             }
         let raw = channel.channel
         let timeout = configuration.answerTimeout
-        // Closes the connection when an answer is overdue, which ends the read below.
+        let overdue = OverdueFlag()
+        // Closes the connection when an answer is overdue, which ends the read below; the end is
+        // then told as the timeout it is, not as the aggregator closing.
         func watchdog() -> Task<Void, Never> {
             Task {
-                if (try? await Task.sleep(for: timeout)) != nil { raw.close(promise: nil) }
+                if (try? await Task.sleep(for: timeout)) != nil {
+                    overdue.set()
+                    raw.close(promise: nil)
+                }
             }
         }
         try await channel.executeThenClose { inbound, outbound in
-            var reader = AnswerReader(inbound.makeAsyncIterator())
+            var reader = AnswerReader(inbound.makeAsyncIterator(), overdue: { overdue.isSet ? timeout : nil })
             var protocolState = ShipperSession()
             // A write on a connection that failed says only that it is closed; why it closed (a
             // TLS handshake refused, a reset) is on the reading side, and that is what is thrown.
@@ -327,8 +333,13 @@ public struct Shipper: Sendable {
 struct AnswerReader {
     private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private var lines = LineQueue(maximumLineBytes: 1 << 20)
+    /// How long the watchdog waited, once it closed the connection for want of an answer.
+    private let overdue: @Sendable () -> Duration?
 
-    init(_ iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator) { self.iterator = iterator }
+    init(_ iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, overdue: @escaping @Sendable () -> Duration? = { nil }) {
+        self.iterator = iterator
+        self.overdue = overdue
+    }
 
     /// The next answer; throws `connectionClosed` at the end of the stream.
     mutating func next() async throws -> String {
@@ -339,7 +350,14 @@ struct AnswerReader {
                 }
                 return String(decoding: line.bytes, as: UTF8.self)
             }
-            guard let buffer = try await iterator.next() else { throw ShipperError.connectionClosed }
+            let buffer: ByteBuffer?
+            do {
+                buffer = try await iterator.next()
+            } catch {
+                if let wait = overdue() { throw ShipperError.timedOut(wait) }
+                throw error
+            }
+            guard let buffer else { throw overdue().map { ShipperError.timedOut($0) } ?? ShipperError.connectionClosed }
             buffer.withUnsafeReadableBytes { lines.append($0) }
             // No need to wait for the LF of an answer already too long.
             if lines.cutter.heldLength > lines.maximumLineBytes + 1 {
@@ -347,6 +365,13 @@ struct AnswerReader {
             }
         }
     }
+}
+
+/// Set by the answer watchdog when it closes a connection for want of an answer.
+final class OverdueFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
 }
 
 /// The value of whichever ends first: `body`, or `latch` opening (nil). The other is cancelled.

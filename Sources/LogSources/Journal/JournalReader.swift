@@ -151,6 +151,8 @@ public struct JournalReader: LineSource {
         /// Backs off, then opens the journal again from the last delivered position; a journal
         /// that cannot be opened now is retried, never given up on (the source is the buffer).
         func recover(_ reason: String) async throws {
+            // A read that failed because the reader is being stopped is not a failure to report.
+            try Task.checkCancellation()
             var why = reason
             while true {
                 logger.warning("journal read failed; opening the journal again", metadata: ["reason": "\(why)", "backoff": "\(backoff)"])
@@ -300,6 +302,10 @@ final class JournalSession {
     private func makeJournal() throws(JournalError) -> Journal {
         let j = try Journal(directory: configuration.directory)
         j.setDataThreshold(configuration.maxLineBytes + 64)
+        // The inotify watches are made by the first sd_journal_get_fd: made only when the reader
+        // first caught up, an entry written between the last read and then woke nobody, and was
+        // read only at the idle timeout (sd_journal_get_fd(3) asks for it right after opening).
+        if configuration.follow { _ = try j.fileDescriptor() }
         return j
     }
 

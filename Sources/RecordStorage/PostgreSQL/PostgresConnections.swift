@@ -101,11 +101,87 @@ actor PostgresConnections {
     }
 }
 
-/// The connection an operation holds, so that a timeout can close it under the operation.
-final class HeldConnection: Sendable {
-    private let connection = Mutex<PostgresConnection?>(nil)
-    func hold(_ c: PostgresConnection?) { connection.withLock { $0 = c } }
-    var held: PostgresConnection? { connection.withLock { $0 } }
+/// The connection an operation holds, given back to the pool exactly once: by the operation
+/// when it ends, or by whoever abandons it first (a timeout, a cancelled caller).
+final class OperationLease: Sendable {
+    private struct State {
+        var connection: PostgresConnection?
+        var abandoned = false
+    }
+    private let state = Mutex(State())
+
+    /// Holds `connection` for the operation; false when the operation was abandoned meanwhile.
+    func hold(_ connection: PostgresConnection) -> Bool {
+        state.withLock { state in
+            if state.abandoned { return false }
+            state.connection = connection
+            return true
+        }
+    }
+
+    /// The held connection, to give back; nil once given back or abandoned.
+    func take() -> PostgresConnection? {
+        state.withLock { state in
+            defer { state.connection = nil }
+            return state.connection
+        }
+    }
+
+    /// Marks the operation abandoned; the connection it held, if any, to give back as broken.
+    func abandon() -> PostgresConnection? {
+        state.withLock { state in
+            state.abandoned = true
+            defer { state.connection = nil }
+            return state.connection
+        }
+    }
+}
+
+/// The first result an operation gets (its value, a timeout or a cancellation), handed to the one
+/// caller waiting for it; later ones are dropped.
+final class OperationOutcome<T: Sendable>: Sendable {
+    private enum State {
+        case pending(CheckedContinuation<T, any Error>?)
+        case resolved(Result<T, any Error>)
+        case delivered
+    }
+    private let state = Mutex(State.pending(nil))
+
+    /// Settles the outcome; false when it was settled already.
+    @discardableResult
+    func resolve(_ result: Result<T, any Error>) -> Bool {
+        let waiting: CheckedContinuation<T, any Error>?? = state.withLock { state in
+            guard case .pending(let continuation) = state else { return .none }
+            if let continuation {
+                state = .delivered
+                return .some(continuation)
+            }
+            state = .resolved(result)
+            return .some(nil)
+        }
+        guard let waiting else { return false }
+        waiting?.resume(with: result)
+        return true
+    }
+
+    /// Waits for the outcome (once).
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let ready: Result<T, any Error>? = state.withLock { state in
+                switch state {
+                case .pending:
+                    state = .pending(continuation)
+                    return nil
+                case .resolved(let result):
+                    state = .delivered
+                    return result
+                case .delivered:
+                    return .failure(CancellationError())
+                }
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
 }
 
 /// The store was closed while an operation still asked for a connection.

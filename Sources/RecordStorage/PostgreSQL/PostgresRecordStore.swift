@@ -458,37 +458,45 @@ public final class PostgresRecordStore: RecordStore {
         }
     }
 
-    /// Runs `operation` on a connection of its own, failing it once `operationTimeout` has passed
-    /// without an answer (waiting for the connection included). At the timeout the connection is
-    /// closed under the operation, so that a query the server never answers ends too.
+    /// Runs `operation` on a connection of its own and answers within `operationTimeout`, waiting
+    /// for the connection included, whatever the operation does. At the timeout (or when the
+    /// caller is cancelled) the connection is closed under the operation and its place in the pool
+    /// given back at once; the operation is not waited for: after the server crashed, a query or a
+    /// ROLLBACK on a dead connection can wait forever, and a task group would wait with it.
     private func using<T: Sendable>(_ what: String, _ operation: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let connections = self.connections
-        let held = HeldConnection()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
+        let lease = OperationLease()
+        let outcome = OperationOutcome<T>()
+        let work = Task {
+            do {
                 let connection = try await connections.lease()
-                held.hold(connection)
-                do {
-                    let value = try await operation(connection)
-                    held.hold(nil)
+                guard lease.hold(connection) else {
+                    // Given up while it waited for the connection: not used, so not broken.
                     await connections.release(connection, broken: false)
-                    return value
-                } catch {
-                    held.hold(nil)
-                    await connections.release(connection, broken: true)
-                    throw error
+                    return
                 }
+                let value = try await operation(connection)
+                if let connection = lease.take() { await connections.release(connection, broken: false) }
+                outcome.resolve(.success(value))
+            } catch {
+                if let connection = lease.take() { await connections.release(connection, broken: true) }
+                outcome.resolve(.failure(error))
             }
-            group.addTask {
-                try await Task.sleep(for: Self.operationTimeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                if let connection = held.held { PostgresConnections.close(connection) }
-                throw StoreTimeout(what: what)
-            }
-            return value
+        }
+        @Sendable func abandon(_ error: any Error) async {
+            guard outcome.resolve(.failure(error)) else { return }
+            work.cancel()
+            if let connection = lease.abandon() { await connections.release(connection, broken: true) }
+        }
+        let timer = Task {
+            do { try await Task.sleep(for: Self.operationTimeout) } catch { return }
+            await abandon(StoreTimeout(what: what))
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await outcome.value()
+        } onCancel: {
+            Task { await abandon(CancellationError()) }
         }
     }
 
