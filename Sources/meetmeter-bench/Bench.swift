@@ -24,6 +24,7 @@ struct Bench {
             ("parse", { try ParserFigures.realisticDay(meetings: 1_000 / scale) }),
             ("storage", { try StorageFigures.walk(files: 200_000 / scale) }),
             ("delivery", { try await DeliveryFigures.throughput(users: 50_000 / scale) }),
+            ("fleet", { try await FleetFigures.throughput(records: 96_000 / scale) }),
             ("rsyslog", { try await RsyslogFigures.endToEnd(meetings: 1_000 / scale) }),
             ("delay", { try await DeliveryFigures.delay(records: 2_000 / scale) }),
             ("memory", { try await MemoryFigures.agent(users: 100_000 / scale) }),
