@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
     ],
     targets: [
         // ── C libraries. Only the POSIX seam and the sources import C.
@@ -139,6 +140,20 @@ let package = Package(
         ),
         // Rating: records, policy and period in; quantities and invoice lines out. Pure.
         .target(name: "Billing", dependencies: ["UsageRecords", "ConfigFiles"]),
+        // A stored period rated: the evidence a statement needs, read from the store, for
+        // `meetmeter report --policy` and the console alike.
+        .target(name: "Statements", dependencies: ["Billing", "RecordStorage", "UsageRecords"]),
+        // The aggregator's read-only HTTP API under /api/v1/ (aggregator.toml's [console]), with
+        // its tokens; served beside the listener.
+        .target(
+            name: "Console",
+            dependencies: [
+                "Aggregation", "Billing", "Statements", "RecordStorage", "UsageRecords", "ConfigFiles",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
 
         // ── Both daemons.
         // sd_notify and a swift-log handler for the journal.
@@ -182,7 +197,7 @@ let package = Package(
             dependencies: [
                 "SystemdIntegration", "Observability",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                "Aggregation", "RecordStorage", "UsageRecords", "ConfigFiles",
+                "Aggregation", "RecordStorage", "UsageRecords", "ConfigFiles", "Console", "Billing",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -192,7 +207,7 @@ let package = Package(
             name: "meetmeter",
             dependencies: [
                 "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "SystemCalls", "Aggregation", "RecordStorage", "Billing",
-                "UsageRecords", "Observability", "ConfigFiles",
+                "Statements", "UsageRecords", "Observability", "ConfigFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -12,6 +12,11 @@ cd "$(dirname "$0")/.."
 swift build --build-tests
 log=$(mktemp /tmp/meetmeter-test-log.XXXXXX)
 trap 'rm -f "$log"' EXIT
+# A temporary folder of this run's own (the PostgreSQL clusters and test folders go there),
+# traversable by the postgres user that runs the test servers.
+TMPDIR=$(mktemp -d /tmp/meetmeter-run.XXXXXX)
+chmod 755 "$TMPDIR"
+export TMPDIR
 limit=${MEETMETER_TEST_TIMEOUT:-2400}
 # Into a file, not a pipe: a server a test left behind would hold a pipe open, and whoever reads
 # it (CI) would wait for its end forever; tail stops when the test process ends.
@@ -28,11 +33,14 @@ if [[ $status == 124 || $status == 137 ]]; then
         sed -n -E 's/^.*◇ Test (.*) started\.$/S \1/p; s/^.*[✔✘➜] Test (.*) (passed|failed|skipped).*$/E \1/p' |
         awk '/^S / { s[substr($0, 3)] = 1 } /^E / { delete s[substr($0, 3)] } END { for (t in s) print "  " t }' >&2
 fi
-# The tests stop what they start; whatever is left is a fault to fix, named and stopped here.
-left=$(pgrep -a -f 'meetmeterPackageTests|/meetmeter-(agent|aggregator)|meetmeter-pg-|systemd-journald meetmeter-test-' || true)
+# The tests stop what they start; whatever is left is a fault to fix, named and stopped here:
+# this checkout's binaries, and servers whose folders are in this run's TMPDIR (so that another
+# checkout's run on the same machine is left alone).
+left=$(pgrep -a -f "$PWD/\.build/|$TMPDIR/meetmeter-" || true)
 if [[ -n $left ]]; then
     echo "scripts/test.sh: the tests left these processes running (stopped now):" >&2
     echo "$left" >&2
-    pkill -9 -f 'meetmeterPackageTests|/meetmeter-(agent|aggregator)|meetmeter-pg-|systemd-journald meetmeter-test-' || true
+    pkill -9 -f "$PWD/\.build/|$TMPDIR/meetmeter-" || true
 fi
+rm -rf "$TMPDIR"
 exit "$status"

@@ -30,6 +30,8 @@ public struct AggregatorConfiguration: Sendable {
     public var recordWindow: RecordTimeWindow
     /// `[connections]`: the hello deadline and the limits on connections without a hello.
     public var connections: ConnectionLimits
+    /// `[console]`: the read-only HTTP API; nil when the table is absent.
+    public var console: ConsoleSettings?
     /// Things that are allowed but probably not meant, for --check-config and the log.
     public var warnings: [String]
 
@@ -50,7 +52,7 @@ public struct AggregatorConfiguration: Sendable {
     public init(document: ConfigDocument) throws(ConfigError) {
         let root = document.root
         path = document.path
-        try root.rejectUnknownKeys(allowed: ["listen", "store", "agents", "limits", "metrics", "records", "connections"])
+        try root.rejectUnknownKeys(allowed: ["listen", "store", "agents", "limits", "metrics", "records", "connections", "console"])
 
         let listen = try root.tableOrEmpty("listen")
         try listen.rejectUnknownKeys(allowed: [
@@ -138,6 +140,7 @@ public struct AggregatorConfiguration: Sendable {
 
         recordWindow = try Self.recordWindow(try root.tableOrEmpty("records"))
         connections = try ConnectionLimits(try root.tableOrEmpty("connections"))
+        console = try root.table("console").map { (table) throws(ConfigError) in try ConsoleSettings(table) }
 
         var warnings: [String] = []
         if tokens.isEmpty && !allowUnauthenticated {

@@ -7,6 +7,8 @@ import Glibc
 public enum HTTPGet {
     public struct Response: Sendable {
         public var status: Int
+        /// By lowercased name; the last of a repeated one.
+        public var headers: [String: String] = [:]
         public var body: String
     }
 
@@ -14,7 +16,8 @@ public enum HTTPGet {
         public var description: String
     }
 
-    public static func fetch(host: String, port: Int, path: String, timeoutSeconds: Int = 5) throws(Failure) -> Response {
+    public static func fetch(host: String, port: Int, path: String, headers: [(String, String)] = [],
+                             timeoutSeconds: Int = 5) throws(Failure) -> Response {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var info: UnsafeMutablePointer<addrinfo>?
@@ -31,7 +34,8 @@ public enum HTTPGet {
         guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
             throw Failure(description: "cannot connect to \(host):\(port): \(String(cString: strerror(errno)))")
         }
-        let request = Array("GET \(path) HTTP/1.0\r\nHost: \(host)\r\n\r\n".utf8)
+        let extra = headers.map { "\($0.0): \($0.1)\r\n" }.joined()
+        let request = Array("GET \(path) HTTP/1.0\r\nHost: \(host)\r\nConnection: close\r\n\(extra)\r\n".utf8)
         guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
             throw Failure(description: "cannot send to \(host):\(port)")
         }
@@ -43,17 +47,41 @@ public enum HTTPGet {
             if n < 0 { throw Failure(description: "reading from \(host):\(port): \(String(cString: strerror(errno)))") }
             if n == 0 { break }
             data += chunk[0..<n]
+            // Whole once the head and as many bytes as it announced are in, whether or not the
+            // server closes then.
+            if let (bodyStart, length) = Self.announcedLength(data), data.count >= bodyStart + length { break }
         }
         guard let split = (0..<max(0, data.count - 3)).first(where: {
             data[$0] == 13 && data[$0 + 1] == 10 && data[$0 + 2] == 13 && data[$0 + 3] == 10
         }) else { throw Failure(description: "\(host):\(port) sent no HTTP answer") }
         let head = String(decoding: data[..<split], as: UTF8.self)
-        let statusLine = head.split(separator: "\r\n").first ?? ""
+        let headLines = head.split(separator: "\r\n")
+        let statusLine = headLines.first ?? ""
         let parts = statusLine.split(separator: " ")
         guard parts.count >= 2, let status = Int(parts[1]) else {
             throw Failure(description: "\(host):\(port) sent '\(statusLine)'")
         }
-        return Response(status: status, body: String(decoding: data[(split + 4)...], as: UTF8.self))
+        var fields: [String: String] = [:]
+        for line in headLines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[line[..<colon].lowercased()] = String(line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))
+        }
+        return Response(status: status, headers: fields, body: String(decoding: data[(split + 4)...], as: UTF8.self))
+    }
+
+    /// Where the body starts and the Content-Length the head announced, once the head is in.
+    static func announcedLength(_ data: [UInt8]) -> (Int, Int)? {
+        guard let split = (0..<max(0, data.count - 3)).first(where: {
+            data[$0] == 13 && data[$0 + 1] == 10 && data[$0 + 2] == 13 && data[$0 + 3] == 10
+        }) else { return nil }
+        for line in String(decoding: data[..<split], as: UTF8.self).split(separator: "\r\n") {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "content-length",
+               let length = Int(parts[1].drop(while: { $0 == " " })) {
+                return (split + 4, length)
+            }
+        }
+        return nil
     }
 
     /// The value of each sample of a Prometheus text answer, by its name with labels as written

@@ -129,6 +129,17 @@ public struct RecordConflict: Sendable, Hashable {
 
 /// What the store knows about one host's delivery, for the health report beside the money.
 public struct HostHealth: Sendable, Hashable {
+    /// As `/health` and the console's `/api/v1/hosts` give it.
+    public var jsonValue: JSONValue {
+        var o: [String: JSONValue] = [
+            "host": .string(host), "records": .integer(Int64(recordCount)),
+            "last_record": .string(lastRecordTime.rfc3339), "last_received": .string(lastReceived.rfc3339),
+            "lag_seconds": .integer(lagMicroseconds / 1_000_000),
+        ]
+        o["last_heartbeat"] = lastHeartbeat.map { .string($0.rfc3339) } ?? .null
+        return .object(o)
+    }
+
     public var host: String
     /// The latest source time of any record from the host.
     public var lastRecordTime: Timestamp

@@ -1,5 +1,7 @@
 import Aggregation
 import ArgumentParser
+import Billing
+import Console
 import ConfigFiles
 import RecordStorage
 import NIOSSL
@@ -28,13 +30,15 @@ struct AggregatorCommand: AsyncParsableCommand {
     func run() async throws {
         // The TLS files are read here, with the configuration: a bad key stops the daemon (and
         // --check-config) with the file, line and key that named it.
-        let (configuration, tls) = try Daemon.loadConfiguration("meetmeter-aggregator") { () throws -> (AggregatorConfiguration, NIOSSLContext?) in
+        let (configuration, tls, consolePolicy) = try Daemon.loadConfiguration("meetmeter-aggregator") { () throws -> (AggregatorConfiguration, NIOSSLContext?, BillingPolicy?) in
             let configuration = try AggregatorConfiguration.load(path: config)
-            return (configuration, try configuration.makeTLSContext())
+            let policy = try configuration.console.map { (console) throws(ConfigError) in try ConsolePolicy.load(console) }
+            return (configuration, try configuration.makeTLSContext(), policy)
         }
         for warning in configuration.warnings { Daemon.printError("meetmeter-aggregator: warning: \(warning)") }
         if daemon.checkConfig {
-            print("\(config): OK (listen \(configuration.listenHost):\(configuration.listenPort), \(configuration.tokens.count) agent(s) with tokens, store \(configuration.store.engine) \(configuration.store))")
+            let console = configuration.console.map { ", console \($0.address) with \($0.viewers.count) token(s), policy \($0.policy)" } ?? ""
+            print("\(config): OK (listen \(configuration.listenHost):\(configuration.listenPort), \(configuration.tokens.count) agent(s) with tokens, store \(configuration.store.engine) \(configuration.store)\(console))")
             return
         }
         DaemonLogging.bootstrap(identifier: "meetmeter-aggregator", level: daemon.logLevel)
@@ -62,6 +66,10 @@ struct AggregatorCommand: AsyncParsableCommand {
                         await AggregatorHealth.report(store: store)
                     }
                     services.append(.init(service: MetricsService(endpoint: endpoint, logger: logger), successTerminationBehavior: .ignore))
+                }
+                if let console = configuration.console, let consolePolicy {
+                    let api = ConsoleAPI(settings: console, policy: consolePolicy, store: store, logger: logger)
+                    services.append(.init(service: ConsoleService(api: api, address: console.address, logger: logger)))
                 }
                 let group = ServiceGroup(configuration: .init(
                     services: services,
@@ -104,15 +112,7 @@ enum AggregatorHealth {
         do {
             let count = try await store.count()
             let hosts = try await store.hostHealth()
-            let list: [JSONValue] = hosts.map { h in
-                var o: [String: JSONValue] = [
-                    "host": .string(h.host), "records": .integer(h.recordCount),
-                    "last_record": .string(h.lastRecordTime.rfc3339), "last_received": .string(h.lastReceived.rfc3339),
-                    "lag_seconds": .integer(h.lagMicroseconds / 1_000_000),
-                ]
-                o["last_heartbeat"] = h.lastHeartbeat.map { .string($0.rfc3339) } ?? .null
-                return .object(o)
-            }
+            let list: [JSONValue] = hosts.map(\.jsonValue)
             // Records that came again with other content: the operator must see them (issue 20).
             let conflicts = try await store.conflictCounts()
             let latest: [JSONValue] = try await store.conflicts(limit: 5).map { c in

@@ -3,6 +3,7 @@ import ArgumentParser
 import Billing
 import Logging
 import RecordStorage
+import Statements
 import ConfigFiles
 import UsageRecords
 
@@ -43,11 +44,7 @@ struct ReportCommand: AsyncParsableCommand {
             } else {
                 asOf = SystemClock.now()
             }
-            let records = try await PolicyEvidence.load(store: store, policy: policy, period: period)
-            let invoice = rerate
-                ? Invoice.rate(records: records.records, policy: policy, period: period)
-                : Invoice.statement(records: records.records, receivedAt: records.receivedAt, policy: policy,
-                                    period: period, asOf: asOf)
+            let invoice = try await StoredStatement.invoice(store: store, policy: policy, period: period, asOf: rerate ? nil : asOf)
             print(InvoiceRendering.render(invoice, format: format), terminator: "")
             return
         }
@@ -100,38 +97,6 @@ struct RecordsCommand: AsyncParsableCommand {
             }
         }
         print(out, terminator: "")
-    }
-}
-
-/// The stored evidence a statement needs: the period and the earlier periods it may adjust, with
-/// the weeks and margins the policy's cycles reach into; when each record was received; and the
-/// start of every meeting whose recordings' storage is billed, however long ago it was, since
-/// the meeting's metadata names the account that pays.
-enum PolicyEvidence {
-    static func load(store: any RecordStore, policy: BillingPolicy, period: Period) async throws
-        -> (records: [UsageRecord], receivedAt: [RecordID: Timestamp])
-    {
-        var earliest = period
-        for _ in 0..<policy.closing.lookback { earliest = earliest.previous }
-        let start = policy.evidenceWindow(for: earliest).start
-        let end = policy.evidenceWindow(for: period).end
-        var records = try await store.records(overlapping: start, to: end)
-        var receivedAt: [RecordID: Timestamp] = [:]
-        for stored in try await store.storedRecords(from: start, to: end) { receivedAt[stored.record.id] = stored.receivedAt }
-        var started = Set<String>()
-        var stored = Set<String>()
-        for r in records {
-            switch r.payload {
-            case .meetingStarted(let m): started.insert(m.meeting)
-            case .storageSample(let s): if let m = s.meeting { stored.insert(m) }
-            default: break
-            }
-        }
-        let missing = stored.subtracting(started)
-        if !missing.isEmpty {
-            records += try await store.records(meetings: missing.sorted()).filter { $0.kind == .meetingStarted }
-        }
-        return (records, receivedAt)
     }
 }
 

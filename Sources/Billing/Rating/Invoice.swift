@@ -38,6 +38,15 @@ public struct Invoice: Sendable, Hashable {
     }
 
     public func lines(account: String) -> [InvoiceLine] { lines.filter { $0.account == account } }
+
+    /// The statement as one account sees it: its lines, quantities and total only. The notes
+    /// and warnings are the operator's (they may name other accounts' meetings).
+    public func restricted(to account: String) -> Invoice {
+        let mine = accounts.filter { $0.account == account }
+        return Invoice(period: period, currency: currency, amountDigits: amountDigits, lines: lines(account: account), accounts: mine,
+                       total: mine.first?.due ?? ExactDecimal(0), quantities: quantities.filter { $0.account == account },
+                       stripe: stripe)
+    }
     public func lines(item: String) -> [InvoiceLine] { lines.filter { $0.item == item } }
     public func total(account: String) -> AccountTotal? { accounts.first { $0.account == account } }
 }

@@ -15,6 +15,9 @@ public enum InvoiceFormat: String, Sendable, Hashable, CaseIterable {
 
 /// Renders invoices as text. Pure: the caller prints.
 public enum InvoiceRendering {
+    /// The JSON form as a value, for a caller that serves a part of it.
+    public static func jsonValue(_ invoice: Invoice) -> JSONValue { InvoiceJSON.value(invoice) }
+
     public static func render(_ invoice: Invoice, format: InvoiceFormat) -> String {
         switch format {
         case .table: InvoiceTable.render(invoice)

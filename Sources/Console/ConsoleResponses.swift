@@ -1,0 +1,55 @@
+import Hummingbird
+import Logging
+import NIOCore
+import UsageRecords
+
+/// Every answer of the console: errors as JSON with their status, and the security headers on
+/// all of them (nothing cached, nothing sniffed or framed, no referrer, no script or style
+/// from anywhere for a JSON answer).
+typealias HTTPField = HTTPFields.Element
+
+struct ConsoleResponses<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as ConsoleError {
+            response = Self.error(error)
+        } catch let error as HTTPError {
+            response = Self.error(ConsoleError(status: error.status, message: error.status == .notFound ? "not found" : error.status.reasonPhrase))
+        } catch {
+            logger.error("console: request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            response = Self.error(ConsoleError(status: .internalServerError, message: "internal error"))
+        }
+        Self.secure(&response.headers)
+        return response
+    }
+
+    static func secure(_ headers: inout HTTPFields) {
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; frame-ancestors 'none'"
+        headers[HTTPField.Name("Cross-Origin-Resource-Policy")!] = "same-origin"
+    }
+
+    static func error(_ error: ConsoleError) -> Response {
+        var response = ConsoleResponses<BasicRequestContext>.json(.object(["error": .string(error.message)]))
+        response.status = error.status
+        if error.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        return response
+    }
+}
+
+extension ConsoleResponses where Context == BasicRequestContext {
+    static func json(_ value: JSONValue) -> Response { json(text: value.serialized + "\n") }
+
+    static func json(text: String) -> Response { body(text, type: "application/json; charset=utf-8") }
+
+    static func body(_ text: String, type: String) -> Response {
+        Response(status: .ok, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}

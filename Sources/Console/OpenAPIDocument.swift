@@ -1,0 +1,188 @@
+/// The console API's OpenAPI 3.0 description, served at `/api/v1/openapi.json`. Kept here, in
+/// the source, so that the binary serves exactly the document it was built with; a test checks
+/// that every route the router answers is described and every described path answers.
+enum OpenAPIDocument {
+    static let text = #"""
+    {
+      "openapi": "3.0.3",
+      "info": {
+        "title": "meetmeter console API",
+        "version": "1",
+        "description": "Read-only usage and statements of a meetmeter aggregator, rated under its console's billing policy exactly as `meetmeter report --policy` rates them. Amounts and quantities are decimal strings. An operator token sees everything; an account token only its own account, and gets 404 for anything else."
+      },
+      "servers": [{"url": "/"}],
+      "security": [{"bearer": []}],
+      "paths": {
+        "/api/v1/openapi.json": {
+          "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": {"200": {"description": "The OpenAPI document", "content": {"application/json": {"schema": {"type": "object"}}}}}
+          }
+        },
+        "/api/v1/accounts": {
+          "get": {
+            "summary": "Each account's charges and amount due for a period",
+            "parameters": [
+              {"$ref": "#/components/parameters/period"},
+              {"$ref": "#/components/parameters/as_of"},
+              {"$ref": "#/components/parameters/rerate"}
+            ],
+            "responses": {
+              "200": {"description": "The accounts of the period's statement", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accounts"}}}},
+              "400": {"$ref": "#/components/responses/BadRequest"},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/api/v1/accounts/{account}/statement": {
+          "get": {
+            "summary": "One account's statement for a period: its lines, quantities and total",
+            "parameters": [
+              {"name": "account", "in": "path", "required": true, "schema": {"type": "string"}},
+              {"$ref": "#/components/parameters/period"},
+              {"$ref": "#/components/parameters/as_of"},
+              {"$ref": "#/components/parameters/rerate"},
+              {"$ref": "#/components/parameters/format"}
+            ],
+            "responses": {
+              "200": {"$ref": "#/components/responses/Statement"},
+              "400": {"$ref": "#/components/responses/BadRequest"},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "404": {"$ref": "#/components/responses/NotFound"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/api/v1/statement": {
+          "get": {
+            "summary": "The whole statement of a period, every account (operator only)",
+            "parameters": [
+              {"$ref": "#/components/parameters/period"},
+              {"$ref": "#/components/parameters/as_of"},
+              {"$ref": "#/components/parameters/rerate"},
+              {"$ref": "#/components/parameters/format"}
+            ],
+            "responses": {
+              "200": {"$ref": "#/components/responses/Statement"},
+              "400": {"$ref": "#/components/responses/BadRequest"},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "404": {"$ref": "#/components/responses/NotFound"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/api/v1/hosts": {
+          "get": {
+            "summary": "Each meeting host's last record, lag and heartbeat (operator only)",
+            "responses": {
+              "200": {"description": "The hosts", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Hosts"}}}},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "404": {"$ref": "#/components/responses/NotFound"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        }
+      },
+      "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "parameters": {
+          "period": {"name": "period", "in": "query", "required": true, "description": "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC", "schema": {"type": "string", "pattern": "^[0-9]{4}-(W[0-9]{2}|[0-9]{2}(-[0-9]{2})?)$"}},
+          "as_of": {"name": "as_of", "in": "query", "required": false, "description": "The statement as it stood at this RFC 3339 time (default: now)", "schema": {"type": "string", "format": "date-time"}},
+          "rerate": {"name": "rerate", "in": "query", "required": false, "description": "true: rate with every record known now, as if the period had never closed", "schema": {"type": "string", "enum": ["true", "false"]}},
+          "format": {"name": "format", "in": "query", "required": false, "description": "json (default), csv, or stripe (meter events, one JSON object a line)", "schema": {"type": "string", "enum": ["json", "csv", "stripe"]}}
+        },
+        "responses": {
+          "Statement": {
+            "description": "The statement, in the format asked for",
+            "content": {
+              "application/json": {"schema": {"$ref": "#/components/schemas/Statement"}},
+              "text/csv": {"schema": {"type": "string"}},
+              "application/x-ndjson": {"schema": {"type": "string"}}
+            }
+          },
+          "BadRequest": {"description": "A parameter is missing or malformed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "Unauthorized": {"description": "No token, or a wrong one", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "NotFound": {"description": "Not there, or not this token's to see", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "Unavailable": {"description": "The store cannot be read now", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        },
+        "schemas": {
+          "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+          "Decimal": {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"},
+          "AccountTotal": {
+            "type": "object",
+            "required": ["account", "charges", "carried_in", "carried_out", "due"],
+            "properties": {
+              "account": {"type": "string"},
+              "charges": {"$ref": "#/components/schemas/Decimal"},
+              "carried_in": {"$ref": "#/components/schemas/Decimal"},
+              "carried_out": {"$ref": "#/components/schemas/Decimal"},
+              "due": {"$ref": "#/components/schemas/Decimal"}
+            }
+          },
+          "Accounts": {
+            "type": "object",
+            "required": ["period", "from", "to", "currency", "accounts", "total"],
+            "properties": {
+              "period": {"type": "string"},
+              "from": {"type": "string", "format": "date-time"},
+              "to": {"type": "string", "format": "date-time"},
+              "currency": {"type": "string"},
+              "as_of": {"type": "string", "format": "date-time", "nullable": true},
+              "accounts": {"type": "array", "items": {"$ref": "#/components/schemas/AccountTotal"}},
+              "total": {"$ref": "#/components/schemas/Decimal"}
+            }
+          },
+          "Line": {
+            "type": "object",
+            "required": ["account", "item", "kind", "quantity", "unit", "unit_price", "amount", "from", "to", "cycles", "sources"],
+            "properties": {
+              "account": {"type": "string"},
+              "item": {"type": "string"},
+              "detail": {"type": "string", "nullable": true},
+              "description": {"type": "string", "nullable": true},
+              "kind": {"type": "string"},
+              "quantity": {"$ref": "#/components/schemas/Decimal"},
+              "unit": {"type": "string"},
+              "unit_price": {"$ref": "#/components/schemas/Decimal"},
+              "amount": {"$ref": "#/components/schemas/Decimal"},
+              "from": {"type": "string", "format": "date-time"},
+              "to": {"type": "string", "format": "date-time"},
+              "cycles": {"type": "array", "items": {"type": "string"}},
+              "sources": {"type": "array", "items": {"type": "string"}}
+            }
+          },
+          "Statement": {
+            "type": "object",
+            "required": ["period", "from", "to", "currency", "lines", "accounts", "total", "warnings", "notes"],
+            "properties": {
+              "period": {"type": "string"},
+              "from": {"type": "string", "format": "date-time"},
+              "to": {"type": "string", "format": "date-time"},
+              "currency": {"type": "string"},
+              "lines": {"type": "array", "items": {"$ref": "#/components/schemas/Line"}},
+              "accounts": {"type": "array", "items": {"$ref": "#/components/schemas/AccountTotal"}},
+              "total": {"$ref": "#/components/schemas/Decimal"},
+              "warnings": {"type": "array", "items": {"type": "string"}},
+              "notes": {"type": "object", "additionalProperties": {"type": "integer"}}
+            }
+          },
+          "Host": {
+            "type": "object",
+            "required": ["host", "records", "last_record", "last_received", "lag_seconds", "last_heartbeat"],
+            "properties": {
+              "host": {"type": "string"},
+              "records": {"type": "integer"},
+              "last_record": {"type": "string", "format": "date-time"},
+              "last_received": {"type": "string", "format": "date-time"},
+              "lag_seconds": {"type": "integer"},
+              "last_heartbeat": {"type": "string", "format": "date-time", "nullable": true}
+            }
+          },
+          "Hosts": {"type": "object", "required": ["hosts"], "properties": {"hosts": {"type": "array", "items": {"$ref": "#/components/schemas/Host"}}}}
+        }
+      }
+    }
+    """#
+}

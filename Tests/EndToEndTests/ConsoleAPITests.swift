@@ -1,0 +1,144 @@
+import Foundation
+import Observability
+import TestPostgres
+import Testing
+import UsageRecords
+import Workloads
+
+/// Issue 19, the API: a real aggregator with `[console]`, on a SQLite store filled with a month
+/// of usage and on the same records copied into PostgreSQL. Its answers are the figures
+/// `meetmeter report --policy` prints for the same period, byte for byte; an account token sees
+/// its own account and nothing else; tokens are checked and every answer carries the security
+/// headers.
+@Suite(.serialized, .postgresServer, .enabled(if: PostgresServer.available, PostgresServer.unavailableReason))
+struct ConsoleAPITests {
+    static let operatorToken = "console-operator-token-0123456789"
+    static let accountToken = "console-acct1-token-0123456789abc"
+
+    @Test(.timeLimit(.minutes(10)))
+    func theAPIServesTheStatementsReportPrintsAndOnlyToWhomItMay() async throws {
+        guard let server = PostgresServer.current else { throw HarnessError("no PostgreSQL server") }
+        let dir = try Paths.temporaryDirectory("console-api")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sqlite = dir + "/records.sqlite"
+        _ = try await StoreEnginesTests.fillSQLite(sqlite)
+        let url = try server.createDatabase()
+        let meetmeter = Paths.binary("meetmeter")
+        let copied = try await run(meetmeter, ["store", "copy", "--from", sqlite, "--to", url, "--to-password-file", server.passwordFile], timeout: 300)
+        #expect(copied.status == 0, "store copy: \(copied.err)")
+
+        try (Self.operatorToken + "\n").write(toFile: dir + "/operator.token", atomically: true, encoding: .utf8)
+        try (Self.accountToken + "\n").write(toFile: dir + "/acct1.token", atomically: true, encoding: .utf8)
+        let stores = [
+            ("sqlite", "path = \"\(sqlite)\""),
+            ("postgresql", "url = \"\(url)\"\npassword_file = \"\(server.passwordFile)\""),
+        ]
+        for (engine, store) in stores {
+            let port = try freePort()
+            let config = dir + "/aggregator-\(engine).toml"
+            try """
+                [listen]
+                address = "127.0.0.1:0"
+                [store]
+                \(store)
+                [metrics]
+                address = ""
+                [console]
+                address = "127.0.0.1:\(port)"
+                policy = "preset:live-collaboration"
+                operator_token_file = "\(dir)/operator.token"
+                [[console.accounts]]
+                account = "acct1"
+                token_file = "\(dir)/acct1.token"
+                [[agents]]
+                host = "bbb0"
+                token = "console-agent-token-0123456789"
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            let aggregator = try Child(Paths.binary("meetmeter-aggregator"), ["--config", config], logTo: dir + "/aggregator-\(engine).log")
+            defer { aggregator.stop() }
+            try await aggregator.waitForLog("console listening")
+            try await checkAnswers(port: port, config: config, engine: engine)
+            #expect(!aggregator.log.contains(Self.operatorToken) && !aggregator.log.contains(Self.accountToken), "no token in the log")
+        }
+    }
+
+    func checkAnswers(port: Int, config: String, engine: String) async throws {
+        let meetmeter = Paths.binary("meetmeter")
+        let asOf = "2026-12-02T00:00:00Z"
+        func get(_ path: String, token: String? = ConsoleAPITests.operatorToken) throws -> HTTPGet.Response {
+            try HTTPGet.fetch(host: "127.0.0.1", port: port, path: path,
+                              headers: token.map { [("Authorization", "Bearer \($0)")] } ?? [], timeoutSeconds: 60)
+        }
+        func report(_ arguments: [String]) async throws -> String {
+            let r = try await run(meetmeter, ["report", "--config", config, "--policy", "preset:live-collaboration"] + arguments, timeout: 300)
+            #expect(r.status == 0, "meetmeter report \(arguments): \(r.err)")
+            return r.out
+        }
+
+        // The operator: the whole statement, in each format, as report prints it.
+        for (query, arguments) in [
+            ("period=2026-11&as_of=\(asOf)", ["--period", "2026-11", "--as-of", asOf, "--format", "json"]),
+            ("period=2026-11&rerate=true&format=csv", ["--period", "2026-11", "--rerate", "--format", "csv"]),
+            ("period=2026-W47&as_of=\(asOf)&format=stripe", ["--period", "2026-W47", "--as-of", asOf, "--format", "stripe"]),
+        ] {
+            let answer = try get("/api/v1/statement?\(query)")
+            #expect(answer.status == 200, "\(engine) statement?\(query): \(answer.body)")
+            #expect(answer.body == (try await report(arguments)), "\(engine) statement?\(query) is report's \(arguments)")
+        }
+        // Each account's total is the one in the statement, to the cent.
+        let whole = try JSONParser.parse(try await report(["--period", "2026-11", "--as-of", asOf, "--format", "json"]))
+        let accounts = try JSONParser.parse(try get("/api/v1/accounts?period=2026-11&as_of=\(asOf)").body)
+        #expect(accounts["accounts"] == whole["accounts"], "\(engine): the accounts and their amounts")
+        #expect(accounts["total"] == whole["total"])
+        let names = (whole["accounts"]?.arrayValue ?? []).compactMap { $0["account"]?.stringValue }
+        #expect(names.contains("acct1") && names.count > 1, "the month has several accounts: \(names)")
+
+        // acct1's token: its own statement (its lines and total only), nothing of the others.
+        let own = try get("/api/v1/accounts/acct1/statement?period=2026-11&as_of=\(asOf)", token: Self.accountToken)
+        #expect(own.status == 200, "\(own.body)")
+        let mine = try JSONParser.parse(own.body)
+        let lines = mine["lines"]?.arrayValue ?? []
+        #expect(!lines.isEmpty && lines.allSatisfy { $0["account"]?.stringValue == "acct1" })
+        let acct1 = (whole["accounts"]?.arrayValue ?? []).first { $0["account"]?.stringValue == "acct1" }
+        #expect(mine["total"] == acct1?["due"], "acct1's total is its due in the whole statement")
+        let listed = try JSONParser.parse(try get("/api/v1/accounts?period=2026-11&as_of=\(asOf)", token: Self.accountToken).body)
+        #expect((listed["accounts"]?.arrayValue ?? []).compactMap { $0["account"]?.stringValue } == ["acct1"])
+        for other in names where other != "acct1" {
+            let answer = try get("/api/v1/accounts/\(other)/statement?period=2026-11", token: Self.accountToken)
+            #expect(answer.status == 404, "acct1 cannot see \(other): \(answer.status)")
+        }
+        #expect(try get("/api/v1/statement?period=2026-11", token: Self.accountToken).status == 404)
+        #expect(try get("/api/v1/hosts", token: Self.accountToken).status == 404)
+
+        // No token, a wrong one, one a byte off: 401 without detail.
+        for token in [nil, "wrong", String(Self.operatorToken.dropLast()) + "x", Self.operatorToken + "0"] {
+            let answer = try get("/api/v1/accounts?period=2026-11", token: token)
+            #expect(answer.status == 401, "token \(token ?? "none"): \(answer.status)")
+            #expect(answer.body == "{\"error\":\"unauthorized\"}\n")
+        }
+        // Bad parameters are named.
+        let badPeriod = try get("/api/v1/accounts?period=2026-13")
+        #expect(badPeriod.status == 400 && badPeriod.body.contains("period"), "\(badPeriod.body)")
+        #expect(try get("/api/v1/accounts").status == 400)
+        #expect(try get("/api/v1/statement?period=2026-11&format=table").status == 400)
+
+        // The hosts, for the operator.
+        let hosts = try JSONParser.parse(try get("/api/v1/hosts").body)
+        #expect((hosts["hosts"]?.arrayValue ?? []).count == 3, "\(hosts)")
+
+        // The document describes every path served, and is served without a token.
+        let document = try get("/api/v1/openapi.json", token: nil)
+        #expect(document.status == 200)
+        let paths = try JSONParser.parse(document.body)["paths"]?.objectValue?.keys.sorted() ?? []
+        #expect(paths == ["/api/v1/accounts", "/api/v1/accounts/{account}/statement", "/api/v1/hosts", "/api/v1/openapi.json", "/api/v1/statement"])
+
+        // Every answer, errors included, carries the security headers.
+        for answer in [document, try get("/api/v1/accounts?period=2026-11"), try get("/api/v1/hosts", token: nil)] {
+            #expect(answer.headers["x-content-type-options"] == "nosniff")
+            #expect(answer.headers["cache-control"] == "no-store")
+            #expect(answer.headers["x-frame-options"] == "DENY")
+            #expect(answer.headers["content-security-policy"]?.contains("default-src 'none'") == true)
+        }
+    }
+}
+
