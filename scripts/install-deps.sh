@@ -9,6 +9,7 @@
 # Runs apt-get (non-interactive, with sudo when not root) only for what is missing, so a second
 # run is quick and needs no network.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 packages=(libsystemd-dev libsqlite3-dev zlib1g-dev pkg-config)
 test=0
 for a in "$@"; do
@@ -17,7 +18,9 @@ for a in "$@"; do
             # The tests use the real things: journald and journal-remote, logrotate, du, and a
             # PostgreSQL server (initdb and pg_ctl; the tests make and stop their own cluster).
             test=1
-            packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc openssl postgresql util-linux) ;;
+            # python3-venv: a virtual environment in .build/python with schemathesis from PyPI,
+            # which checks the console API against its OpenAPI document.
+            packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc openssl postgresql util-linux python3-venv) ;;
         --package)
             # dpkg-buildpackage with debhelper; lintian; man-db (man -l) and mandoc (-Tlint) for the
             # pages; debootstrap for the clean Debian tree the packages are installed into;
@@ -44,4 +47,14 @@ fi
 if ((test)) && [[ $(id -u) -eq 0 && ! -s /etc/machine-id ]]; then
     # journald needs a machine id to name its folder; a fresh container may have none.
     systemd-machine-id-setup >/dev/null 2>&1 || true
+fi
+if ((test)); then
+    # The test tools from PyPI, in a folder of the build's own (never the system's Python). A
+    # machine without PyPI goes on: the tests that need them skip, saying why.
+    venv=.build/python
+    if [[ ! -x $venv/bin/schemathesis ]]; then
+        echo "meetmeter: installing schemathesis into $venv" >&2
+        { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis>=4,<5"; } >&2 ||
+            echo "meetmeter: warning: cannot install schemathesis from PyPI; the OpenAPI test will be skipped" >&2
+    fi
 fi

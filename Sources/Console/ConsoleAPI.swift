@@ -75,6 +75,9 @@ public struct ConsoleAPI: Sendable {
         guard let text = query.get("period") else { throw ConsoleError.badRequest("give period=YYYY-MM, YYYY-Www or YYYY-MM-DD (UTC)") }
         let period: Period
         do { period = try Period.parse(text) } catch { throw ConsoleError.badRequest("period: \(error)") }
+        if let rerate = query.get("rerate"), rerate != "true" && rerate != "false" {
+            throw ConsoleError.badRequest("rerate: true or false, not '\(rerate)'")
+        }
         if let text = query.get("as_of"), Timestamp(rfc3339: text) == nil {
             throw ConsoleError.badRequest("as_of: '\(text)' is not an RFC 3339 time such as 2026-12-01T00:00:00Z")
         }

@@ -14,6 +14,10 @@ struct ConsoleResponses<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do {
+            // Read-only: any other method is refused before routing.
+            guard request.method == .get || request.method == .head else {
+                throw ConsoleError(status: .methodNotAllowed, message: "only GET")
+            }
             response = try await next(request, context)
         } catch let error as ConsoleError {
             response = Self.error(error)
@@ -40,6 +44,7 @@ struct ConsoleResponses<Context: RequestContext>: RouterMiddleware {
         var response = ConsoleResponses<BasicRequestContext>.json(.object(["error": .string(error.message)]))
         response.status = error.status
         if error.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
+        if error.status == .methodNotAllowed { response.headers[.allow] = "GET, HEAD" }
         return response
     }
 }

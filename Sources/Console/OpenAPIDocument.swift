@@ -88,7 +88,7 @@ enum OpenAPIDocument {
       "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "parameters": {
-          "period": {"name": "period", "in": "query", "required": true, "description": "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC", "schema": {"type": "string", "pattern": "^[0-9]{4}-(W[0-9]{2}|[0-9]{2}(-[0-9]{2})?)$"}},
+          "period": {"name": "period", "in": "query", "required": true, "description": "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC, from 1970. The pattern leaves out what is valid only in some years (week 53, February 29), which are taken too.", "schema": {"type": "string", "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-(W(0[1-9]|[1-4][0-9]|5[0-2])|(0[1-9]|1[0-2])|(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)$"}},
           "as_of": {"name": "as_of", "in": "query", "required": false, "description": "The statement as it stood at this RFC 3339 time (default: now)", "schema": {"type": "string", "format": "date-time"}},
           "rerate": {"name": "rerate", "in": "query", "required": false, "description": "true: rate with every record known now, as if the period had never closed", "schema": {"type": "string", "enum": ["true", "false"]}},
           "format": {"name": "format", "in": "query", "required": false, "description": "json (default), csv, or stripe (meter events, one JSON object a line)", "schema": {"type": "string", "enum": ["json", "csv", "stripe"]}}

@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import Observability
+import RecordStorage
 import TestPostgres
 import Testing
 import UsageRecords
@@ -59,6 +61,54 @@ struct ConsoleAPITests {
             try await aggregator.waitForLog("console listening")
             try await checkAnswers(port: port, config: config, engine: engine)
             #expect(!aggregator.log.contains(Self.operatorToken) && !aggregator.log.contains(Self.accountToken), "no token in the log")
+        }
+    }
+
+    /// schemathesis (PyPI; scripts/install-deps.sh --test puts it in .build/python) sends the API
+    /// requests made from its OpenAPI document, valid and not, and checks every answer against it.
+    @Test(.timeLimit(.minutes(10)), .enabled(if: Schemathesis.path != nil, Schemathesis.missing))
+    func theAPIKeepsToItsOpenAPIDocument() async throws {
+        let dir = try Paths.temporaryDirectory("console-openapi")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A few days of usage on two hosts: statements with lines, small enough to rate fast.
+        let records = SyntheticUsage.records(SyntheticUsage.Shape(
+            hosts: 2, days: 4, firstDay: CivilDate(year: 2026, month: 11, day: 28), meetingsPerHostPerDay: 2,
+            peoplePerMeeting: 4, heartbeatSeconds: 3600, storageSampleSeconds: 6 * 3600, accounts: 2))
+        var logger = Logger(label: "meetmeter.tests.console")
+        logger.logLevel = .critical
+        try await RecordStores.withStore(.sqlite(path: dir + "/records.sqlite"), logger: logger) { store in
+            _ = try await store.commit(records, receivedAt: Timestamp(rfc3339: "2026-12-02T10:00:00Z")!)
+        }
+        try (Self.operatorToken + "\n").write(toFile: dir + "/operator.token", atomically: true, encoding: .utf8)
+        try (Self.accountToken + "\n").write(toFile: dir + "/acct1.token", atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let config = dir + "/aggregator.toml"
+        try """
+            [listen]
+            address = "127.0.0.1:0"
+            [store]
+            path = "\(dir)/records.sqlite"
+            [metrics]
+            address = ""
+            [console]
+            address = "127.0.0.1:\(port)"
+            policy = "preset:live-collaboration"
+            operator_token_file = "\(dir)/operator.token"
+            [[console.accounts]]
+            account = "acct1"
+            token_file = "\(dir)/acct1.token"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let aggregator = try Child(Paths.binary("meetmeter-aggregator"), ["--config", config], logTo: dir + "/aggregator.log")
+        defer { aggregator.stop() }
+        try await aggregator.waitForLog("console listening")
+        for token in [Self.operatorToken, Self.accountToken] {
+            let r = try await run(try #require(Schemathesis.path), [
+                "run", "http://127.0.0.1:\(port)/api/v1/openapi.json", "--header", "Authorization: Bearer \(token)",
+                "--max-examples", "25", "--seed", "19", "--no-color",
+            ], timeout: 540)
+            let summary = r.out.split(separator: "\n").filter { $0.contains("generated") || $0.contains("ST") }.joined(separator: "\n")
+            print("schemathesis (\(token == Self.operatorToken ? "operator" : "account") token):\n\(summary)")
+            #expect(r.status == 0, "schemathesis found answers that break the document:\n\(r.out.suffix(6000))\n\(r.err.suffix(2000))")
         }
     }
 
@@ -142,3 +192,13 @@ struct ConsoleAPITests {
     }
 }
 
+
+/// schemathesis, from .build/python (scripts/install-deps.sh --test) or the PATH.
+enum Schemathesis {
+    static let path: String? = {
+        let candidates = [Paths.packageRoot + "/.build/python/bin/schemathesis"]
+            + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/schemathesis" }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+    static let missing: Comment = "needs schemathesis from PyPI: scripts/install-deps.sh --test installs it into .build/python"
+}
