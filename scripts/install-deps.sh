@@ -18,9 +18,11 @@ for a in "$@"; do
             # The tests use the real things: journald and journal-remote, logrotate, du, and a
             # PostgreSQL server (initdb and pg_ctl; the tests make and stop their own cluster).
             test=1
-            # python3-venv: a virtual environment in .build/python with schemathesis from PyPI,
-            # which checks the console API against its OpenAPI document.
-            packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc openssl postgresql util-linux python3-venv) ;;
+            # python3-venv: a virtual environment in .build/python with schemathesis and selenium
+            # from PyPI, which check the console's API against its OpenAPI document and drive
+            # its pages in Debian's headless chromium (with chromium-driver).
+            packages+=(systemd systemd-journal-remote logrotate coreutils procps gzip mandoc openssl postgresql util-linux
+                       python3-venv chromium chromium-driver) ;;
         --package)
             # dpkg-buildpackage with debhelper; lintian; man-db (man -l) and mandoc (-Tlint) for the
             # pages; debootstrap for the clean Debian tree the packages are installed into;
@@ -52,9 +54,9 @@ if ((test)); then
     # The test tools from PyPI, in a folder of the build's own (never the system's Python). A
     # machine without PyPI goes on: the tests that need them skip, saying why.
     venv=.build/python
-    if [[ ! -x $venv/bin/schemathesis ]]; then
-        echo "meetmeter: installing schemathesis into $venv" >&2
-        { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis>=4,<5"; } >&2 ||
-            echo "meetmeter: warning: cannot install schemathesis from PyPI; the OpenAPI test will be skipped" >&2
+    if [[ ! -x $venv/bin/schemathesis ]] || ! "$venv/bin/python" -c "import selenium" 2>/dev/null; then
+        echo "meetmeter: installing schemathesis and selenium into $venv" >&2
+        { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis>=4,<5" "selenium>=4,<5"; } >&2 ||
+            echo "meetmeter: warning: cannot install schemathesis and selenium from PyPI; the tests that use them will be skipped" >&2
     fi
 fi

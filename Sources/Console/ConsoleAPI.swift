@@ -48,6 +48,7 @@ public struct ConsoleAPI: Sendable {
             let hosts = try await reading("hosts") { try await store.hostHealth() }
             return ConsoleResponses<BasicRequestContext>.json(.object(["hosts": .array(hosts.map(\.jsonValue))]))
         }
+        addPages(to: router)
         return router
     }
 

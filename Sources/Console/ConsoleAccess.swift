@@ -8,7 +8,13 @@ struct ConsoleAccess: Sendable {
 
     func scope(authorization: String?) -> ConsoleSettings.Viewer.Scope? {
         guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
-        let presented = Array(authorization.utf8.dropFirst("Bearer ".utf8.count))
+        return scope(token: String(authorization.dropFirst("Bearer ".count)))
+    }
+
+    /// A browser's token, from the sign-in form or its cookie.
+    func scope(token: String) -> ConsoleSettings.Viewer.Scope? {
+        let presented = Array(token.utf8)
+        if presented.isEmpty { return nil }
         var found: ConsoleSettings.Viewer.Scope?
         for viewer in viewers where Self.equalInConstantTime(Array(viewer.token.utf8), presented) {
             found = viewer.scope

@@ -15,7 +15,8 @@ struct ConsoleResponses<Context: RequestContext>: RouterMiddleware {
         var response: Response
         do {
             // Read-only: any other method is refused before routing.
-            guard request.method == .get || request.method == .head else {
+            let signing = request.method == .post && (request.uri.path == "/console/login" || request.uri.path == "/console/logout")
+            guard request.method == .get || request.method == .head || signing else {
                 throw ConsoleError(status: .methodNotAllowed, message: "only GET")
             }
             response = try await next(request, context)
@@ -36,7 +37,10 @@ struct ConsoleResponses<Context: RequestContext>: RouterMiddleware {
         headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
-        headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; frame-ancestors 'none'"
+        // A page sets its own (it loads the stylesheet and posts its forms); everything else loads nothing.
+        if headers[HTTPField.Name("Content-Security-Policy")!] == nil {
+            headers[HTTPField.Name("Content-Security-Policy")!] = "default-src 'none'; frame-ancestors 'none'"
+        }
         headers[HTTPField.Name("Cross-Origin-Resource-Policy")!] = "same-origin"
     }
 

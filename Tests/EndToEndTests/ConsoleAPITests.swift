@@ -64,20 +64,24 @@ struct ConsoleAPITests {
         }
     }
 
-    /// schemathesis (PyPI; scripts/install-deps.sh --test puts it in .build/python) sends the API
-    /// requests made from its OpenAPI document, valid and not, and checks every answer against it.
-    @Test(.timeLimit(.minutes(10)), .enabled(if: Schemathesis.path != nil, Schemathesis.missing))
-    func theAPIKeepsToItsOpenAPIDocument() async throws {
-        let dir = try Paths.temporaryDirectory("console-openapi")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        // A few days of usage on two hosts: statements with lines, small enough to rate fast.
+    /// An aggregator whose console serves a few days of usage on two hosts, up to now: statements
+    /// with lines, small enough to rate fast. Answers its console port and its configuration.
+    func smallConsole(_ dir: String) async throws -> (Child, port: Int, config: String) {
         let records = SyntheticUsage.records(SyntheticUsage.Shape(
-            hosts: 2, days: 4, firstDay: CivilDate(year: 2026, month: 11, day: 28), meetingsPerHostPerDay: 2,
+            hosts: 2, days: 4, firstDay: CivilDate(year: 2026, month: 11, day: 26), meetingsPerHostPerDay: 2,
             peoplePerMeeting: 4, heartbeatSeconds: 3600, storageSampleSeconds: 6 * 3600, accounts: 2))
         var logger = Logger(label: "meetmeter.tests.console")
         logger.logLevel = .critical
+        // Received as they happened, as a live aggregator receives them: the month's statement
+        // holds them (what arrives after a period closed goes to the next one).
         try await RecordStores.withStore(.sqlite(path: dir + "/records.sqlite"), logger: logger) { store in
-            _ = try await store.commit(records, receivedAt: Timestamp(rfc3339: "2026-12-02T10:00:00Z")!)
+            let sorted = records.sorted { $0.time < $1.time }
+            var start = 0
+            while start < sorted.count {
+                let batch = Array(sorted[start..<min(start + 50, sorted.count)])
+                _ = try await store.commit(batch, receivedAt: (batch.last?.time ?? Timestamp(seconds: 0)).adding(seconds: 1))
+                start += batch.count
+            }
         }
         try (Self.operatorToken + "\n").write(toFile: dir + "/operator.token", atomically: true, encoding: .utf8)
         try (Self.accountToken + "\n").write(toFile: dir + "/acct1.token", atomically: true, encoding: .utf8)
@@ -92,17 +96,27 @@ struct ConsoleAPITests {
             address = ""
             [console]
             address = "127.0.0.1:\(port)"
-            policy = "preset:live-collaboration"
+            policy = "preset:hosting"
             operator_token_file = "\(dir)/operator.token"
             [[console.accounts]]
             account = "acct1"
             token_file = "\(dir)/acct1.token"
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let aggregator = try Child(Paths.binary("meetmeter-aggregator"), ["--config", config], logTo: dir + "/aggregator.log")
-        defer { aggregator.stop() }
         try await aggregator.waitForLog("console listening")
+        return (aggregator, port, config)
+    }
+
+    /// schemathesis (PyPI; scripts/install-deps.sh --test puts it in .build/python) sends the API
+    /// requests made from its OpenAPI document, valid and not, and checks every answer against it.
+    @Test(.timeLimit(.minutes(10)), .enabled(if: PythonTools.schemathesis != nil, PythonTools.missing))
+    func theAPIKeepsToItsOpenAPIDocument() async throws {
+        let dir = try Paths.temporaryDirectory("console-openapi")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (aggregator, port, _) = try await smallConsole(dir)
+        defer { aggregator.stop() }
         for token in [Self.operatorToken, Self.accountToken] {
-            let r = try await run(try #require(Schemathesis.path), [
+            let r = try await run(try #require(PythonTools.schemathesis), [
                 "run", "http://127.0.0.1:\(port)/api/v1/openapi.json", "--header", "Authorization: Bearer \(token)",
                 "--max-examples", "25", "--seed", "19", "--no-color",
             ], timeout: 540)
@@ -110,6 +124,29 @@ struct ConsoleAPITests {
             print("schemathesis (\(token == Self.operatorToken ? "operator" : "account") token):\n\(summary)")
             #expect(r.status == 0, "schemathesis found answers that break the document:\n\(r.out.suffix(6000))\n\(r.err.suffix(2000))")
         }
+    }
+
+    /// The pages in Debian's headless chromium, driven by Selenium (Tests/EndToEndTests/Browser/
+    /// console_pages.py): signing in, the amounts of report to the cent, the plots, no console
+    /// error, a phone-sized screen, and an account token kept to its own account.
+    @Test(.timeLimit(.minutes(10)), .enabled(if: PythonTools.browser, PythonTools.missingBrowser))
+    func theConsolePagesShowReportsFiguresInARealBrowser() async throws {
+        let dir = try Paths.temporaryDirectory("console-pages")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (aggregator, port, config) = try await smallConsole(dir)
+        defer { aggregator.stop() }
+        let month = "2026-11"
+        let report = try await run(Paths.binary("meetmeter"), ["report", "--config", config, "--policy", "preset:hosting",
+                                                              "--period", month, "--format", "json"], timeout: 300)
+        #expect(report.status == 0, "\(report.err)")
+        try report.out.write(toFile: dir + "/expected.json", atomically: true, encoding: .utf8)
+        let shots = ProcessInfo.processInfo.environment["MEETMETER_SCREENSHOTS"]
+        let r = try await run(PythonTools.python, [
+            Paths.packageRoot + "/Tests/EndToEndTests/Browser/console_pages.py", "http://127.0.0.1:\(port)",
+            Self.operatorToken, "acct1", Self.accountToken, dir + "/expected.json",
+        ] + (shots.map { [$0] } ?? []), timeout: 540)
+        print(r.out)
+        #expect(r.status == 0, "the browser's checks:\n\(r.out)\n\(r.err.suffix(3000))")
     }
 
     func checkAnswers(port: Int, config: String, engine: String) async throws {
@@ -193,12 +230,26 @@ struct ConsoleAPITests {
 }
 
 
-/// schemathesis, from .build/python (scripts/install-deps.sh --test) or the PATH.
-enum Schemathesis {
-    static let path: String? = {
-        let candidates = [Paths.packageRoot + "/.build/python/bin/schemathesis"]
-            + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/schemathesis" }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+/// The test tools from PyPI in .build/python (scripts/install-deps.sh --test), and Debian's chromium.
+enum PythonTools {
+    static let python = Paths.packageRoot + "/.build/python/bin/python"
+    static let schemathesis: String? = {
+        let path = Paths.packageRoot + "/.build/python/bin/schemathesis"
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }()
     static let missing: Comment = "needs schemathesis from PyPI: scripts/install-deps.sh --test installs it into .build/python"
+    static let browser: Bool = {
+        let fm = FileManager.default
+        guard fm.isExecutableFile(atPath: "/usr/bin/chromium"), fm.isExecutableFile(atPath: "/usr/bin/chromedriver"),
+              fm.isExecutableFile(atPath: python) else { return false }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: python)
+        check.arguments = ["-c", "import selenium"]
+        check.standardError = FileHandle.nullDevice
+        guard (try? check.run()) != nil else { return false }
+        check.waitUntilExit()
+        return check.terminationStatus == 0
+    }()
+    static let missingBrowser: Comment =
+        "needs chromium, chromium-driver and selenium: scripts/install-deps.sh --test installs them (selenium into .build/python)"
 }

@@ -29,10 +29,10 @@ public enum InvoiceRendering {
 
     /// A unit price as exact as it is, but with at least the currency's decimals: `0.0015`,
     /// `0.000083333333`, `0.10`.
-    static func price(_ d: ExactDecimal, digits: Int) -> String {
+    public static func price(_ d: ExactDecimal, digits: Int) -> String {
         let t = d.trimmed
         return t.scale < digits ? t.widened(to: digits).description : t.description
     }
 
-    static func quantity(_ d: ExactDecimal) -> String { d.trimmed.description }
+    public static func quantity(_ d: ExactDecimal) -> String { d.trimmed.description }
 }

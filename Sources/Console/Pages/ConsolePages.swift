@@ -1,0 +1,210 @@
+import Aggregation
+import Billing
+import Hummingbird
+import Statements
+import UsageRecords
+
+/// The console's web pages under `/console/`, for people: a period's accounts and amounts, an
+/// account's statement with its usage per cycle drawn as bars, and the hosts. Server-rendered
+/// HTML with no script; the same figures as the API, from the same statement.
+///
+/// A browser signs in once with its token (a form), which is then held in an HttpOnly,
+/// SameSite=Strict cookie scoped to /console; the token is never put in a URL.
+extension ConsoleAPI {
+    static let cookie = "meetmeter_console"
+
+    func addPages(to router: Router<BasicRequestContext>) {
+        router.get("/console/style.css") { _, _ in
+            ConsoleResponses<BasicRequestContext>.body(Stylesheet.text, type: "text/css; charset=utf-8")
+        }
+        router.get("/console/icon.svg") { _, _ in
+            ConsoleResponses<BasicRequestContext>.body(Stylesheet.icon, type: "image/svg+xml")
+        }
+        router.get("/console/login") { _, _ in loginPage(error: nil) }
+        router.post("/console/login") { request, _ in
+            var request = request
+            let body = try await request.collectBody(upTo: 4096)
+            let token = HTML.formValues(String(buffer: body))["token"] ?? ""
+            guard access.scope(token: token) != nil else {
+                var page = loginPage(error: "That token is not known here.")
+                page.status = .unauthorized
+                return page
+            }
+            var response = Response(status: .seeOther, headers: [.location: "/console/"])
+            response.headers[.setCookie] = "\(Self.cookie)=\(token); Path=/console; HttpOnly; SameSite=Strict"
+            return response
+        }
+        router.post("/console/logout") { _, _ in
+            var response = Response(status: .seeOther, headers: [.location: "/console/login"])
+            response.headers[.setCookie] = "\(Self.cookie)=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"
+            return response
+        }
+        router.get("/console/") { request, _ in
+            try await signedIn(request) { viewer in try await accountsPage(request, viewer: viewer) }
+        }
+        router.get("/console/accounts/:account") { request, context in
+            let account = try context.parameters.require("account")
+            return try await signedIn(request) { viewer in
+                guard viewer.sees(account) else { return notFoundPage() }
+                return try await accountPage(request, account: account)
+            }
+        }
+        router.get("/console/hosts") { request, _ in
+            try await signedIn(request) { viewer in
+                guard viewer.isOperator else { return notFoundPage() }
+                return try await hostsPage()
+            }
+        }
+    }
+
+    /// The page for a signed-in viewer; without a valid cookie, the sign-in form.
+    func signedIn(_ request: Request, _ page: (ConsoleSettings.Viewer.Scope) async throws -> Response) async throws -> Response {
+        guard let token = request.cookies[Self.cookie]?.value, let viewer = access.scope(token: token) else {
+            return Response(status: .seeOther, headers: [.location: "/console/login"])
+        }
+        do {
+            return try await page(viewer)
+        } catch let error as ConsoleError where error.status == .badRequest || error.status == .serviceUnavailable {
+            var response = html(HTML.page(title: "Error", nav: nav(viewer), "<h1>\(HTML.escape(error.message))</h1>"))
+            response.status = error.status
+            return response
+        }
+    }
+
+    func nav(_ viewer: ConsoleSettings.Viewer.Scope, period: Period? = nil) -> [(String, String)] {
+        let query = period.map { "?period=\($0.label)" } ?? ""
+        var links = [("Accounts", "/console/\(query)")]
+        if viewer.isOperator { links.append(("Hosts", "/console/hosts")) }
+        return links
+    }
+
+    func html(_ text: String) -> Response {
+        var response = ConsoleResponses<BasicRequestContext>.body(text, type: "text/html; charset=utf-8")
+        response.headers[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        return response
+    }
+
+    func loginPage(error: String?) -> Response {
+        let message = error.map { "<p class=\"error\">\(HTML.escape($0))</p>" } ?? ""
+        return html(HTML.page(title: "Sign in", nav: [], """
+            <h1>Sign in</h1>
+            \(message)
+            <form class="login" method="post" action="/console/login">
+            <label for="token">Your console token</label>
+            <input type="password" id="token" name="token" autocomplete="current-password" required>
+            <button type="submit">Sign in</button>
+            </form>
+            """))
+    }
+
+    func notFoundPage() -> Response {
+        var response = html(HTML.page(title: "Not found", nav: [("Accounts", "/console/")], "<h1>Not found</h1>"))
+        response.status = .notFound
+        return response
+    }
+
+    /// The period of `?period=`, or the current month.
+    func period(_ request: Request) throws(ConsoleError) -> Period {
+        guard let text = request.uri.queryParameters.get("period") else {
+            let today = now().civilDate
+            return Period.month(year: Int64(today.year), month: Int64(today.month))
+        }
+        do { return try Period.parse(String(text)) } catch { throw ConsoleError.badRequest("period: \(error)") }
+    }
+
+    func accountsPage(_ request: Request, viewer: ConsoleSettings.Viewer.Scope) async throws -> Response {
+        let period = try period(request)
+        var invoice = try await reading("the statement of \(period.label)") {
+            try await StoredStatementReading.invoice(self, period: period)
+        }
+        if case .account(let own) = viewer { invoice = invoice.restricted(to: own) }
+        let digits = invoice.amountDigits
+        var rows = ""
+        for a in invoice.accounts {
+            let link = "/console/accounts/\(HTML.component(a.account))?period=\(period.label)"
+            rows += "<tr data-account=\"\(HTML.escape(a.account))\"><td><a href=\"\(HTML.escape(link))\">\(HTML.escape(a.account))</a></td>"
+            for (field, value) in [("charges", a.charges), ("carried_in", a.carriedIn), ("carried_out", a.carriedOut), ("due", a.due)] {
+                rows += "<td class=\"num\" data-field=\"\(field)\">\(value.formatted(scale: digits))</td>"
+            }
+            rows += "</tr>\n"
+        }
+        if invoice.accounts.isEmpty { rows = "<tr><td colspan=\"5\" class=\"muted\">No usage in this period.</td></tr>" }
+        let body = """
+            <h1>Usage, \(HTML.escape(period.label)) <span class="muted">(\(HTML.escape(invoice.currency)))</span></h1>
+            <div class="periods"><a href="/console/?period=\(period.previous.label)">← \(period.previous.label)</a>
+            <a href="/console/?period=\(period.next.label)">\(period.next.label) →</a></div>
+            <div class="scroll"><table id="accounts">
+            <thead><tr><th>Account</th><th class="num">Charges</th><th class="num">Carried in</th><th class="num">Carried out</th><th class="num">Due</th></tr></thead>
+            <tbody>
+            \(rows)
+            <tr class="total"><td>Total</td><td></td><td></td><td></td><td class="num" data-field="total">\(invoice.total.formatted(scale: digits))</td></tr>
+            </tbody></table></div>
+            """
+        return html(HTML.page(title: "Usage \(period.label)", nav: nav(viewer, period: period), body))
+    }
+
+    func accountPage(_ request: Request, account: String) async throws -> Response {
+        let period = try period(request)
+        let invoice = try await reading("the statement of \(period.label)") {
+            try await StoredStatementReading.invoice(self, period: period)
+        }.restricted(to: account)
+        let digits = invoice.amountDigits
+        var plots = ""
+        for series in UsagePlot.series(invoice, account: account) {
+            plots += "<h2>\(HTML.escape(series.meter))</h2>\n" + UsagePlot.svg(title: "\(series.meter) per cycle", unit: series.unit, bars: series.bars) + "\n"
+        }
+        var rows = ""
+        for line in invoice.lines {
+            let what = [line.description ?? line.item, line.detail].compactMap { $0 }.joined(separator: " · ")
+            rows += "<tr data-item=\"\(HTML.escape(line.item))\" data-kind=\"\(line.kind.rawValue)\"><td>\(HTML.escape(what))</td><td>\(line.kind.rawValue)</td>"
+            rows += "<td class=\"num\">\(InvoiceRendering.quantity(line.quantity)) \(HTML.escape(line.unit))</td>"
+            rows += "<td class=\"num\">\(InvoiceRendering.price(line.unitPrice, digits: digits))</td>"
+            rows += "<td class=\"num\" data-field=\"amount\">\(line.amount.formatted(scale: digits))</td></tr>\n"
+        }
+        if invoice.lines.isEmpty { rows = "<tr><td colspan=\"5\" class=\"muted\">No usage in this period.</td></tr>" }
+        let base = "/console/accounts/\(HTML.component(account))"
+        let body = """
+            <h1>\(HTML.escape(account)), \(HTML.escape(period.label))</h1>
+            <div class="periods"><a href="\(base)?period=\(period.previous.label)">← \(period.previous.label)</a>
+            <a href="\(base)?period=\(period.next.label)">\(period.next.label) →</a></div>
+            <p>Due: <strong id="due" data-field="due">\(invoice.total.formatted(scale: digits))</strong> \(HTML.escape(invoice.currency))</p>
+            \(plots)
+            <h2>Statement</h2>
+            <div class="scroll"><table id="lines">
+            <thead><tr><th>What</th><th>Kind</th><th class="num">Quantity</th><th class="num">Unit price</th><th class="num">Amount</th></tr></thead>
+            <tbody>
+            \(rows)
+            </tbody></table></div>
+            """
+        return html(HTML.page(title: "\(account) \(period.label)", nav: [("Accounts", "/console/?period=\(period.label)")], body))
+    }
+
+    func hostsPage() async throws -> Response {
+        let hosts = try await reading("hosts") { try await store.hostHealth() }
+        var rows = ""
+        for h in hosts {
+            rows += "<tr data-host=\"\(HTML.escape(h.host))\"><td>\(HTML.escape(h.host))</td><td class=\"num\">\(h.recordCount)</td>"
+            rows += "<td>\(h.lastRecordTime.rfc3339)</td><td>\(h.lastReceived.rfc3339)</td><td class=\"num\">\(h.lagMicroseconds / 1_000_000) s</td>"
+            rows += "<td>\(h.lastHeartbeat.map(\.rfc3339) ?? "never")</td></tr>\n"
+        }
+        if hosts.isEmpty { rows = "<tr><td colspan=\"6\" class=\"muted\">No host has sent a record yet.</td></tr>" }
+        let body = """
+            <h1>Hosts</h1>
+            <div class="scroll"><table id="hosts">
+            <thead><tr><th>Host</th><th class="num">Records</th><th>Last record</th><th>Last received</th><th class="num">Lag</th><th>Last heartbeat</th></tr></thead>
+            <tbody>
+            \(rows)
+            </tbody></table></div>
+            """
+        return html(HTML.page(title: "Hosts", nav: nav(.operator_), body))
+    }
+}
+
+/// A page's statement: as it stands now (the console's pages show the current state; `as_of`
+/// and `rerate` are the API's).
+enum StoredStatementReading {
+    static func invoice(_ api: ConsoleAPI, period: Period) async throws -> Invoice {
+        try await StoredStatement.invoice(store: api.store, policy: api.policy, period: period, asOf: api.now())
+    }
+}

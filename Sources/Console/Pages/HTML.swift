@@ -1,0 +1,102 @@
+/// HTML made by hand, escaped at every value: the console's pages are few and static in shape,
+/// and a template engine would add a dependency and a second language for four tables.
+enum HTML {
+    /// Text or an attribute value, safe between tags and inside double quotes.
+    static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for c in text.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+
+    /// A path segment or query value, percent-encoded.
+    static func component(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 15)]], as: UTF8.self)
+            }
+        }
+        return out
+    }
+
+    /// A whole page: the stylesheet, a header with the places a viewer may go, and `body`.
+    static func page(title: String, nav: [(String, String)], _ body: String) -> String {
+        let links = nav.map { "<a href=\"\(escape($0.1))\">\(escape($0.0))</a>" }.joined(separator: " ")
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escape(title)) · meetmeter</title>
+            <link rel="stylesheet" href="/console/style.css">
+            <link rel="icon" href="/console/icon.svg" type="image/svg+xml">
+            </head>
+            <body>
+            <header><strong>meetmeter</strong> <nav>\(links)</nav>
+            <form method="post" action="/console/logout"><button type="submit">Sign out</button></form></header>
+            <main>
+            \(body)
+            </main>
+            </body>
+            </html>
+
+            """
+    }
+
+    /// Decodes `application/x-www-form-urlencoded` (`+` is a space, `%XX` a byte).
+    static func formValues(_ body: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { continue }
+            out[decode(parts[0])] = decode(parts[1])
+        }
+        return out
+    }
+
+    private static func decode(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        var i = text.utf8.startIndex
+        let utf8 = text.utf8
+        while i != utf8.endIndex {
+            let b = utf8[i]
+            if b == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else if b == UInt8(ascii: "%"), let h = utf8.index(i, offsetBy: 1, limitedBy: utf8.endIndex), h != utf8.endIndex,
+                      let l = utf8.index(h, offsetBy: 1, limitedBy: utf8.endIndex), l != utf8.endIndex,
+                      let hi = hexValue(utf8[h]), let lo = hexValue(utf8[l]) {
+                bytes.append(hi << 4 | lo)
+                i = l
+            } else {
+                bytes.append(b)
+            }
+            i = utf8.index(after: i)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

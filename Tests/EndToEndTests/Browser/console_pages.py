@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Drives the console's pages in a real headless Chromium (Debian's chromium and
+chromium-driver, through Selenium from PyPI) and checks what a person sees.
+
+    console_pages.py BASE_URL OPERATOR_TOKEN ACCOUNT ACCOUNT_TOKEN EXPECTED_JSON [SCREENSHOT_DIR]
+
+EXPECTED_JSON is `meetmeter report --policy ... --format json` for the current month: every
+amount on the pages must be the one it prints, to the cent. Prints one line per check and
+exits 1 at the first that fails.
+"""
+import json
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+base, operator_token, account, account_token, expected_path = sys.argv[1:6]
+shots = sys.argv[6] if len(sys.argv) > 6 else None
+expected = json.load(open(expected_path))
+period = expected["period"]
+dues = {a["account"]: a["due"] for a in expected["accounts"]}
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what, flush=True)
+    if not ok:
+        sys.exit(1)
+
+
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,900"]:
+    options.add_argument(flag)
+options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(120)
+
+
+def errors():
+    """What the page's console said at level SEVERE (script errors, refused loads, 404s)."""
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def sign_in(token):
+    driver.get(base + "/console/login")
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+
+
+def shot(name):
+    if shots:
+        driver.save_screenshot(f"{shots}/{name}.png")
+
+
+try:
+    driver.get(base + "/console/")
+    check(driver.current_url.endswith("/console/login"), "a browser without a token is sent to sign in")
+    sign_in("not-a-token-at-all-0000")
+    check("not known" in driver.page_source, "a wrong token is refused on the page")
+    errors()  # the refusal's 401 is the page's answer, not a fault
+
+    sign_in(operator_token)
+    driver.get(base + f"/console/?period={period}")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#accounts tr[data-account]")
+    shown = {r.get_attribute("data-account"): r.find_element(By.CSS_SELECTOR, "td[data-field=due]").text for r in rows}
+    check(shown == dues, f"the operator sees every account's due as report prints it: {shown}")
+    check(any(d != "0.00" for d in dues.values()), "and something is due")
+    total = driver.find_element(By.CSS_SELECTOR, "td[data-field=total]").text
+    check(total == expected["total"], f"and the total {total} == {expected['total']}")
+    said = errors()
+    check(said == [], f"no console errors on the accounts page: {said}")
+    shot("accounts")
+
+    driver.find_element(By.CSS_SELECTOR, f"#accounts tr[data-account='{account}'] a").click()
+    due = driver.find_element(By.ID, "due").text
+    check(due == dues[account], f"{account}'s page shows its due {due} == {dues[account]}")
+    bars = driver.find_elements(By.CSS_SELECTOR, "svg.plot rect.bar")
+    check(len(bars) > 0, f"its usage is drawn: {len(bars)} bars")
+    amounts = [r.find_element(By.CSS_SELECTOR, "td[data-field=amount]").text for r in driver.find_elements(By.CSS_SELECTOR, "#lines tr[data-item]")]
+    wanted = [l["amount"] for l in expected["lines"] if l["account"] == account]
+    check(amounts == wanted, f"its statement's lines are report's: {len(amounts)} lines")
+    said = errors()
+    check(said == [], f"no console errors on the account page: {said}")
+    shot("account")
+
+    driver.get(base + "/console/hosts")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#hosts tr[data-host]")) > 0, "the operator sees the hosts")
+    shot("hosts")
+
+    driver.set_window_size(390, 844)
+    driver.get(base + f"/console/?period={period}")
+    wide = driver.execute_script("return document.documentElement.scrollWidth > window.innerWidth + 1")
+    check(not wide, "on a phone-sized screen the page does not scroll sideways")
+    shot("accounts-phone")
+    driver.set_window_size(1280, 900)
+
+    driver.find_element(By.CSS_SELECTOR, "header form button").click()
+    driver.get(base + "/console/")
+    check(driver.current_url.endswith("/console/login"), "signing out forgets the token")
+
+    sign_in(account_token)
+    driver.get(base + f"/console/?period={period}")
+    listed = [r.get_attribute("data-account") for r in driver.find_elements(By.CSS_SELECTOR, "#accounts tr[data-account]")]
+    check(listed == [account], f"an account token sees its own account only: {listed}")
+    for other in [a for a in dues if a != account]:
+        driver.get(base + f"/console/accounts/{other}?period={period}")
+        check("Not found" in driver.find_element(By.TAG_NAME, "h1").text, f"and not {other}'s page")
+    driver.get(base + "/console/hosts")
+    check("Not found" in driver.find_element(By.TAG_NAME, "h1").text, "nor the hosts")
+finally:
+    driver.quit()
+print("all checks passed")
