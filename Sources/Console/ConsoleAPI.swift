@@ -48,6 +48,7 @@ public struct ConsoleAPI: Sendable {
             let hosts = try await reading("hosts") { try await store.hostHealth() }
             return ConsoleResponses<BasicRequestContext>.json(.object(["hosts": .array(hosts.map(\.jsonValue))]))
         }
+        addMeetingRoutes(to: router)
         addPages(to: router)
         return router
     }
@@ -73,9 +74,7 @@ public struct ConsoleAPI: Sendable {
     /// the period rated with every record known now.
     func statement(_ request: Request) async throws -> Invoice {
         let query = request.uri.queryParameters
-        guard let text = query.get("period") else { throw ConsoleError.badRequest("give period=YYYY-MM, YYYY-Www or YYYY-MM-DD (UTC)") }
-        let period: Period
-        do { period = try Period.parse(text) } catch { throw ConsoleError.badRequest("period: \(error)") }
+        let period = try periodParameter(request)
         if let rerate = query.get("rerate"), rerate != "true" && rerate != "false" {
             throw ConsoleError.badRequest("rerate: true or false, not '\(rerate)'")
         }

@@ -73,6 +73,34 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/api/v1/meetings": {
+          "get": {
+            "summary": "The period's meetings (an account token: its own), with their people and presence intervals",
+            "parameters": [{"$ref": "#/components/parameters/period"}],
+            "responses": {
+              "200": {"description": "The meetings", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Meetings"}}}},
+              "400": {"$ref": "#/components/responses/BadRequest"},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/api/v1/meetings/{meeting}": {
+          "get": {
+            "summary": "One meeting of the period: its people, each presence interval and the records that opened and closed it",
+            "parameters": [
+              {"name": "meeting", "in": "path", "required": true, "schema": {"type": "string"}},
+              {"$ref": "#/components/parameters/period"}
+            ],
+            "responses": {
+              "200": {"description": "The meeting", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Meeting"}}}},
+              "400": {"$ref": "#/components/responses/BadRequest"},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "404": {"$ref": "#/components/responses/NotFound"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
         "/api/v1/hosts": {
           "get": {
             "summary": "Each meeting host's last record, lag and heartbeat (operator only)",
@@ -178,6 +206,56 @@ enum OpenAPIDocument {
               "last_received": {"type": "string", "format": "date-time"},
               "lag_seconds": {"type": "integer"},
               "last_heartbeat": {"type": "string", "format": "date-time", "nullable": true}
+            }
+          },
+          "Interval": {
+            "type": "object",
+            "required": ["start", "end", "role", "client", "closure", "join_record", "end_record"],
+            "properties": {
+              "start": {"type": "string", "format": "date-time"},
+              "end": {"type": "string", "format": "date-time"},
+              "role": {"type": "string"},
+              "client": {"type": "string", "nullable": true},
+              "closure": {"type": "string", "enum": ["left", "ended", "host-rebooted", "host-silent", "open"]},
+              "join_record": {"type": "string"},
+              "end_record": {"type": "string", "nullable": true}
+            }
+          },
+          "Person": {
+            "type": "object",
+            "required": ["user", "role", "seconds", "minutes", "intervals"],
+            "properties": {
+              "user": {"type": "string"},
+              "role": {"type": "string"},
+              "seconds": {"type": "integer"},
+              "minutes": {"type": "integer"},
+              "intervals": {"type": "array", "items": {"$ref": "#/components/schemas/Interval"}}
+            }
+          },
+          "Meeting": {
+            "type": "object",
+            "required": ["meeting", "account", "host", "start", "end", "name", "external", "parent", "seconds", "minutes", "closure", "people"],
+            "properties": {
+              "meeting": {"type": "string"},
+              "account": {"type": "string"},
+              "host": {"type": "string"},
+              "start": {"type": "string", "format": "date-time"},
+              "end": {"type": "string", "format": "date-time", "nullable": true},
+              "name": {"type": "string", "nullable": true},
+              "external": {"type": "string", "nullable": true},
+              "parent": {"type": "string", "nullable": true},
+              "seconds": {"type": "integer"},
+              "minutes": {"type": "integer"},
+              "closure": {"type": "string", "enum": ["left", "ended", "host-rebooted", "host-silent", "open"]},
+              "people": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}}
+            }
+          },
+          "Meetings": {
+            "type": "object",
+            "required": ["period", "meetings"],
+            "properties": {
+              "period": {"type": "string"},
+              "meetings": {"type": "array", "items": {"$ref": "#/components/schemas/Meeting"}}
             }
           },
           "Hosts": {"type": "object", "required": ["hosts"], "properties": {"hosts": {"type": "array", "items": {"$ref": "#/components/schemas/Host"}}}}

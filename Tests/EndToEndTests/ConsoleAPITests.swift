@@ -217,7 +217,25 @@ struct ConsoleAPITests {
         let document = try get("/api/v1/openapi.json", token: nil)
         #expect(document.status == 200)
         let paths = try JSONParser.parse(document.body)["paths"]?.objectValue?.keys.sorted() ?? []
-        #expect(paths == ["/api/v1/accounts", "/api/v1/accounts/{account}/statement", "/api/v1/hosts", "/api/v1/openapi.json", "/api/v1/statement"])
+        #expect(paths == ["/api/v1/accounts", "/api/v1/accounts/{account}/statement", "/api/v1/hosts", "/api/v1/meetings",
+                          "/api/v1/meetings/{meeting}", "/api/v1/openapi.json", "/api/v1/statement"])
+
+        // The meetings: the operator's are report's (ids and minutes), an account's are its own.
+        let reported = try JSONParser.parse(try await run(meetmeter, ["report", "--config", config, "--period", "2026-11", "--format", "json"], timeout: 300).out)
+        let all = try JSONParser.parse(try get("/api/v1/meetings?period=2026-11").body)["meetings"]?.arrayValue ?? []
+        func summary(_ list: [JSONValue]) -> [String] { list.map { "\($0["meeting"]?.stringValue ?? "") \($0["minutes"].map { "\($0)" } ?? "")" }.sorted() }
+        #expect(!all.isEmpty && summary(all) == summary(reported["meetings"]?.arrayValue ?? []), "\(engine): the meetings and their minutes")
+        let theirs = try JSONParser.parse(try get("/api/v1/meetings?period=2026-11", token: Self.accountToken).body)["meetings"]?.arrayValue ?? []
+        #expect(!theirs.isEmpty && theirs.allSatisfy { $0["account"]?.stringValue == "acct1" })
+        #expect(theirs.count == all.filter { $0["account"]?.stringValue == "acct1" }.count)
+        if let foreign = all.first(where: { $0["account"]?.stringValue != "acct1" })?["meeting"]?.stringValue,
+           let own = theirs.first?["meeting"]?.stringValue {
+            #expect(try get("/api/v1/meetings/\(HTMLPath.component(foreign))?period=2026-11", token: Self.accountToken).status == 404)
+            let one = try get("/api/v1/meetings/\(HTMLPath.component(own))?period=2026-11", token: Self.accountToken)
+            #expect(one.status == 200)
+            let people = try JSONParser.parse(one.body)["people"]?.arrayValue ?? []
+            #expect(people.contains { !($0["intervals"]?.arrayValue ?? []).isEmpty }, "presence intervals with their records")
+        }
 
         // Every answer, errors included, carries the security headers.
         for answer in [document, try get("/api/v1/accounts?period=2026-11"), try get("/api/v1/hosts", token: nil)] {
@@ -252,4 +270,11 @@ enum PythonTools {
     }()
     static let missingBrowser: Comment =
         "needs chromium, chromium-driver and selenium: scripts/install-deps.sh --test installs them (selenium into .build/python)"
+}
+
+/// Percent-encoding of a path segment, as a browser would send it.
+enum HTMLPath {
+    static func component(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? text
+    }
 }

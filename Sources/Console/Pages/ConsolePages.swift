@@ -49,6 +49,16 @@ extension ConsoleAPI {
                 return try await accountPage(request, account: account)
             }
         }
+        router.get("/console/meetings/:meeting") { request, context in
+            let id = try context.parameters.require("meeting")
+            return try await signedIn(request) { viewer in
+                let period = try period(request)
+                guard let meeting = try await meetings(period).first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account) else {
+                    return notFoundPage()
+                }
+                return meetingPage(meeting, period: period)
+            }
+        }
         router.get("/console/hosts") { request, _ in
             try await signedIn(request) { viewer in
                 guard viewer.isOperator else { return notFoundPage() }
@@ -163,6 +173,13 @@ extension ConsoleAPI {
             rows += "<td class=\"num\" data-field=\"amount\">\(line.amount.formatted(scale: digits))</td></tr>\n"
         }
         if invoice.lines.isEmpty { rows = "<tr><td colspan=\"5\" class=\"muted\">No usage in this period.</td></tr>" }
+        var meetingRows = ""
+        for m in try await meetings(period) where m.account == account {
+            let link = "/console/meetings/\(HTML.component(m.usage.meeting))?period=\(period.label)"
+            meetingRows += "<tr data-meeting=\"\(HTML.escape(m.usage.meeting))\"><td><a href=\"\(HTML.escape(link))\">\(HTML.escape(m.usage.name ?? m.usage.meeting))</a></td>"
+            meetingRows += "<td>\(m.usage.start.rfc3339)</td><td class=\"num\">\(m.usage.users.count)</td><td class=\"num\">\(m.usage.minutes)</td></tr>\n"
+        }
+        if meetingRows.isEmpty { meetingRows = "<tr><td colspan=\"4\" class=\"muted\">No meeting in this period.</td></tr>" }
         let base = "/console/accounts/\(HTML.component(account))"
         let body = """
             <h1>\(HTML.escape(account)), \(HTML.escape(period.label))</h1>
@@ -176,8 +193,40 @@ extension ConsoleAPI {
             <tbody>
             \(rows)
             </tbody></table></div>
+            <h2>Meetings</h2>
+            <div class="scroll"><table id="meetings">
+            <thead><tr><th>Meeting</th><th>Started</th><th class="num">People</th><th class="num">Minutes</th></tr></thead>
+            <tbody>
+            \(meetingRows)
+            </tbody></table></div>
             """
         return html(HTML.page(title: "\(account) \(period.label)", nav: [("Accounts", "/console/?period=\(period.label)")], body))
+    }
+
+    func meetingPage(_ meeting: AccountedMeeting, period: Period) -> Response {
+        let m = meeting.usage
+        var rows = ""
+        for p in m.users {
+            for i in p.intervals {
+                rows += "<tr data-user=\"\(HTML.escape(p.user))\"><td>\(HTML.escape(p.user))</td><td>\(HTML.escape(i.role))</td>"
+                rows += "<td>\(i.start.rfc3339)</td><td>\(i.end.rfc3339)</td><td>\(i.closure.rawValue)</td>"
+                rows += "<td><code>\(HTML.escape(i.joinRecord.rawValue))</code><br><code>\(HTML.escape(i.endRecord?.rawValue ?? "–"))</code></td></tr>\n"
+            }
+        }
+        let account = "/console/accounts/\(HTML.component(meeting.account))?period=\(period.label)"
+        let body = """
+            <h1>\(HTML.escape(m.name ?? m.meeting))</h1>
+            <p class="muted">\(HTML.escape(m.meeting)) on \(HTML.escape(m.host)), account <a href="\(HTML.escape(account))">\(HTML.escape(meeting.account))</a>,
+            \(m.start.rfc3339) to \(m.end?.rfc3339 ?? "still open"), \(m.minutes) minutes</p>
+            \(TimelinePlot.svg(m))
+            <h2>Presence, and the records behind it</h2>
+            <div class="scroll"><table id="presence">
+            <thead><tr><th>Person</th><th>Role</th><th>From</th><th>To</th><th>Ended by</th><th>Records (join, end)</th></tr></thead>
+            <tbody>
+            \(rows)
+            </tbody></table></div>
+            """
+        return html(HTML.page(title: m.name ?? m.meeting, nav: [("Accounts", "/console/?period=\(period.label)"), (meeting.account, account)], body))
     }
 
     func hostsPage() async throws -> Response {

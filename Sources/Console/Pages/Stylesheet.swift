@@ -29,6 +29,9 @@ enum Stylesheet {
         .plot rect.bar { fill: var(--accent); }
         .plot text { font: 11px system-ui, sans-serif; fill: var(--muted); }
         .plot line { stroke: var(--line); }
+        .timeline rect.span { fill: #eef2f6; }
+        .timeline rect.presence.viewer { fill: #7fa7d3; }
+        .timeline rect.presence.moderator { fill: var(--accent); }
         form.login { display: flex; flex-direction: column; gap: .6rem; max-width: 24rem; }
         input[type=password] { padding: .5rem; font: inherit; }
         button { font: inherit; padding: .35rem .8rem; }

@@ -14,6 +14,8 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 base, operator_token, account, account_token, expected_path = sys.argv[1:6]
 shots = sys.argv[6] if len(sys.argv) > 6 else None
@@ -42,10 +44,15 @@ def errors():
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def sign_in(token):
+def sign_in(token, accepted=True):
+    """Submits the form and waits for its answer (the next page, or the refusal) to be shown."""
     driver.get(base + "/console/login")
+    form = driver.find_element(By.CSS_SELECTOR, "form.login")
     driver.find_element(By.ID, "token").send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+    form.find_element(By.TAG_NAME, "button").click()
+    WebDriverWait(driver, 60).until(EC.staleness_of(form))
+    if accepted:
+        WebDriverWait(driver, 60).until(lambda d: not d.current_url.endswith("/console/login"))
 
 
 def shot(name):
@@ -56,7 +63,7 @@ def shot(name):
 try:
     driver.get(base + "/console/")
     check(driver.current_url.endswith("/console/login"), "a browser without a token is sent to sign in")
-    sign_in("not-a-token-at-all-0000")
+    sign_in("not-a-token-at-all-0000", accepted=False)
     check("not known" in driver.page_source, "a wrong token is refused on the page")
     errors()  # the refusal's 401 is the page's answer, not a fault
 
@@ -73,6 +80,7 @@ try:
     shot("accounts")
 
     driver.find_element(By.CSS_SELECTOR, f"#accounts tr[data-account='{account}'] a").click()
+    WebDriverWait(driver, 60).until(lambda d: "/console/accounts/" in d.current_url)
     due = driver.find_element(By.ID, "due").text
     check(due == dues[account], f"{account}'s page shows its due {due} == {dues[account]}")
     bars = driver.find_elements(By.CSS_SELECTOR, "svg.plot rect.bar")
@@ -83,6 +91,18 @@ try:
     said = errors()
     check(said == [], f"no console errors on the account page: {said}")
     shot("account")
+
+    meetings = driver.find_elements(By.CSS_SELECTOR, "#meetings tr[data-meeting] a")
+    check(len(meetings) > 0, f"the account's meetings are listed: {len(meetings)}")
+    meetings[0].click()
+    WebDriverWait(driver, 60).until(lambda d: "/console/meetings/" in d.current_url)
+    lanes = driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.presence")
+    check(len(lanes) > 0, f"a meeting's timeline draws each presence: {len(lanes)} bars")
+    rows = driver.find_elements(By.CSS_SELECTOR, "#presence tr[data-user]")
+    check(len(rows) == len(lanes), "each presence with the records behind it")
+    said = errors()
+    check(said == [], f"no console errors on the meeting page: {said}")
+    shot("meeting")
 
     driver.get(base + "/console/hosts")
     check(len(driver.find_elements(By.CSS_SELECTOR, "#hosts tr[data-host]")) > 0, "the operator sees the hosts")
@@ -95,7 +115,9 @@ try:
     shot("accounts-phone")
     driver.set_window_size(1280, 900)
 
-    driver.find_element(By.CSS_SELECTOR, "header form button").click()
+    button = driver.find_element(By.CSS_SELECTOR, "header form button")
+    button.click()
+    WebDriverWait(driver, 60).until(EC.staleness_of(button))
     driver.get(base + "/console/")
     check(driver.current_url.endswith("/console/login"), "signing out forgets the token")
 

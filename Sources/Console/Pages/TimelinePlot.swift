@@ -1,0 +1,32 @@
+import Billing
+import UsageRecords
+
+/// A meeting drawn as a picture: one lane per person, each presence interval a bar from join to
+/// leave (moderators darker), with the meeting's own span behind them. Each bar's tooltip says
+/// who, when and what ended it.
+enum TimelinePlot {
+    static func svg(_ m: MeetingUsage) -> String {
+        let lanes = m.users
+        let width = 720, left = 140, right = 10, laneHeight = 22, top = 24
+        let height = top + max(lanes.count, 1) * laneHeight + 24
+        let from = m.start.microseconds
+        let to = max(m.end?.microseconds ?? m.countedUntil.microseconds,
+                     lanes.flatMap(\.intervals).map(\.end.microseconds).max() ?? from, from + 1)
+        func x(_ t: Timestamp) -> Int { left + Int(Double(width - left - right) * Double(t.microseconds - from) / Double(to - from)) }
+        var out = "<svg class=\"plot timeline\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"who was in the meeting when\">"
+        out += "<rect class=\"span\" x=\"\(left)\" y=\"\(top - 6)\" width=\"\(width - left - right)\" height=\"\(max(lanes.count, 1) * laneHeight + 4)\"/>"
+        out += "<text x=\"\(left)\" y=\"14\">\(m.start.rfc3339)</text>"
+        out += "<text x=\"\(width - right - 150)\" y=\"\(height - 6)\">\(Timestamp(microseconds: to).rfc3339)</text>"
+        for (lane, person) in lanes.enumerated() {
+            let y = top + lane * laneHeight
+            out += "<text x=\"4\" y=\"\(y + 13)\">\(HTML.escape(String(person.user.prefix(20))))</text>"
+            for i in person.intervals {
+                let x0 = x(i.start), x1 = max(x(i.end), x0 + 2)
+                let kind = i.role.uppercased() == "MODERATOR" ? "moderator" : "viewer"
+                out += "<rect class=\"presence \(kind)\" x=\"\(x0)\" y=\"\(y)\" width=\"\(x1 - x0)\" height=\"\(laneHeight - 6)\" data-user=\"\(HTML.escape(person.user))\" data-closure=\"\(i.closure.rawValue)\">"
+                out += "<title>\(HTML.escape(person.user)) (\(HTML.escape(i.role))): \(i.start.rfc3339) to \(i.end.rfc3339), ended by \(i.closure.rawValue)</title></rect>"
+            }
+        }
+        return out + "</svg>"
+    }
+}
