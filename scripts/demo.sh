@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole pipeline on one machine: an aggregator on SQLite on 127.0.0.1, an agent over the
-# bundled sample logs, and the usage report from the store. Safe to run again: the agent starts
-# from scratch each time (as a reinstalled agent would), and the aggregator keeps each record once.
+# bundled sample logs, and the usage report from the store; then the console's address and its
+# token (run from a terminal, the aggregator keeps serving it until Ctrl-C). Safe to run again:
+# the agent starts from scratch each time (as a reinstalled agent would), and the aggregator
+# keeps each record once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ -n "${MEETMETER_BIN:-}" ]]; then
@@ -15,9 +17,12 @@ else
 fi
 
 port=${MEETMETER_DEMO_PORT:-17800}
+console_port=${MEETMETER_DEMO_CONSOLE_PORT:-17880}
 demo=${MEETMETER_DEMO_DIR:-$PWD/demo}
 mkdir -p "$demo"
 token=demo-token-0123456789abcdef
+# The console's operator token, made once.
+[[ -s "$demo/console.token" ]] || { head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$demo/console.token"; chmod 600 "$demo/console.token"; }
 cat > "$demo/aggregator.toml" <<TOML
 [listen]
 address = "127.0.0.1:$port"
@@ -25,6 +30,10 @@ address = "127.0.0.1:$port"
 path = "$demo/meetmeter.sqlite"
 [metrics]
 address = ""
+[console]
+address = "127.0.0.1:$console_port"
+policy = "preset:live-collaboration"
+operator_token_file = "$demo/console.token"
 [[agents]]
 host = "demo-bbb"
 token = "$token"
@@ -58,3 +67,10 @@ rm -rf "$demo/agent-state"
 tail -n 1 "$demo/agent.log" >&2
 
 "$bin/meetmeter" report --config "$demo/aggregator.toml" --period 2023-10 ${MEETMETER_DEMO_FORMAT:+--format "$MEETMETER_DEMO_FORMAT"}
+
+echo "console: http://127.0.0.1:$console_port/console/?period=2023-10 (sign in with the token in $demo/console.token: $(cat "$demo/console.token"))" >&2
+echo "api:     curl -H \"Authorization: Bearer \$(cat $demo/console.token)\" 'http://127.0.0.1:$console_port/api/v1/accounts?period=2023-10'" >&2
+if [[ -t 0 && -t 2 ]]; then
+    echo "the aggregator serves them until Ctrl-C" >&2
+    wait "$aggregator" || true
+fi

@@ -23,13 +23,16 @@ import UsageRecords
     func runDemo(dir: String, port: Int) async throws -> (json: [String: Any], text: String) {
         let result = try await run("/bin/bash", [Paths.packageRoot + "/scripts/demo.sh"], environment: [
             "MEETMETER_BIN": Paths.binaries, "MEETMETER_DEMO_DIR": dir,
-            "MEETMETER_DEMO_PORT": String(port), "MEETMETER_DEMO_FORMAT": "json",
+            "MEETMETER_DEMO_PORT": String(port), "MEETMETER_DEMO_FORMAT": "json", "MEETMETER_DEMO_CONSOLE_PORT": String(try freePort()),
         ])
         guard result.status == 0 else {
             throw HarnessError("demo failed (\(result.status)):\n\(result.err)\n\(result.out)\naggregator:\n"
                 + ((try? String(contentsOfFile: dir + "/aggregator.log", encoding: .utf8)) ?? "")
                 + "\nagent:\n" + ((try? String(contentsOfFile: dir + "/agent.log", encoding: .utf8)) ?? ""))
         }
+        let token = (try? String(contentsOfFile: dir + "/console.token", encoding: .utf8)) ?? "(none)"
+        #expect(result.err.contains("console: http://127.0.0.1:") && result.err.contains(token.trimmingCharacters(in: .whitespacesAndNewlines)),
+                "the demo ends with the console's address and its token: \(result.err.suffix(600))")
         guard let json = try JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any] else {
             throw HarnessError("the report is not a JSON object: \(result.out)")
         }
