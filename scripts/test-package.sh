@@ -209,6 +209,12 @@ conffiles() {
 }
 check "configuration installed as conffiles" conffiles
 
+dashboard() {
+    in_tree test -s /usr/share/meetmeter/grafana-dashboard.json &&
+        in_tree grep -q '"uid": "meetmeter"' /usr/share/meetmeter/grafana-dashboard.json
+}
+check "the Grafana dashboard in the aggregator's package" dashboard
+
 alternative() {
     in_tree update-alternatives --display meetmeter
     local t; t=$(in_tree readlink -f /usr/bin/meetmeter)
