@@ -25,10 +25,13 @@ extension ConsoleAPI {
             let id = try context.parameters.require("meeting")
             let viewer = try viewer(request)
             let period = try periodParameter(request)
-            guard let meeting = try await meetings(period).first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account) else {
+            let (all, records) = try await meetingsAndRecords(period)
+            guard let meeting = all.first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account) else {
                 throw ConsoleError.notFound
             }
-            return ConsoleResponses<BasicRequestContext>.json(Self.json(meeting))
+            guard case .object(var o) = Self.json(meeting) else { throw ConsoleError.notFound }
+            o["billing"] = .array(stretches(id, records).map(Self.json))
+            return ConsoleResponses<BasicRequestContext>.json(.object(o))
         }
     }
 
@@ -43,11 +46,22 @@ extension ConsoleAPI {
     /// The period's meetings, each with the account that pays for it (a breakout room pays with
     /// its parent, as in rating).
     func meetings(_ period: Period) async throws -> [AccountedMeeting] {
+        try await meetingsAndRecords(period).meetings
+    }
+
+    /// Whether and why each stretch of each person's presence in `meeting` is billed, under the
+    /// policy's participant rule (none when the policy bills no participant time).
+    func stretches(_ meeting: String, _ records: [UsageRecord]) -> [BillableStretch] {
+        guard let rule = Billability.participantRule(policy) else { return [] }
+        return Billability.stretches(meeting: meeting, records: records, rule: rule)
+    }
+
+    func meetingsAndRecords(_ period: Period) async throws -> (meetings: [AccountedMeeting], records: [UsageRecord]) {
         let records = try await reading("the records of \(period.label)") { try await store.records(overlapping: period.start, to: period.end) }
         let meetings = UsageReport.meetings(from: records, in: period)
         var byID: [String: MeetingUsage] = [:]
         for m in meetings { byID[m.meeting] = m }
-        return meetings.map { m in
+        return (meetings.map { m in
             var root = m
             var hops = 0
             while let parent = root.parent, let p = byID[parent], hops < 8, p.meeting != root.meeting {
@@ -55,7 +69,12 @@ extension ConsoleAPI {
                 hops += 1
             }
             return AccountedMeeting(usage: m, account: policy.accounts.account(meta: root.meta, external: root.external, host: root.host))
-        }
+        }, records)
+    }
+
+    static func json(_ s: BillableStretch) -> JSONValue {
+        .object(["user": .string(s.user), "start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339),
+                 "billable": .bool(s.billable), "reason": .string(s.reason.rawValue)])
     }
 
     static func json(_ m: AccountedMeeting) -> JSONValue {

@@ -247,7 +247,19 @@ enum OpenAPIDocument {
               "seconds": {"type": "integer"},
               "minutes": {"type": "integer"},
               "closure": {"type": "string", "enum": ["left", "ended", "host-rebooted", "host-silent", "open"]},
-              "people": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}}
+              "people": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}},
+              "billing": {"type": "array", "description": "One meeting only: each stretch of each person's presence, billed or not and why, under the policy's participant rule", "items": {"$ref": "#/components/schemas/Stretch"}}
+            }
+          },
+          "Stretch": {
+            "type": "object",
+            "required": ["user", "start", "end", "billable", "reason"],
+            "properties": {
+              "user": {"type": "string"},
+              "start": {"type": "string", "format": "date-time"},
+              "end": {"type": "string", "format": "date-time"},
+              "billable": {"type": "boolean"},
+              "reason": {"type": "string", "enum": ["admin", "admin-present", "grace", "no-admin"]}
             }
           },
           "Meetings": {

@@ -68,8 +68,8 @@ struct ConsoleAPITests {
     /// with lines, small enough to rate fast. Answers its console port and its configuration.
     func smallConsole(_ dir: String) async throws -> (Child, port: Int, config: String) {
         let records = SyntheticUsage.records(SyntheticUsage.Shape(
-            hosts: 2, days: 4, firstDay: CivilDate(year: 2026, month: 11, day: 26), meetingsPerHostPerDay: 2,
-            peoplePerMeeting: 4, heartbeatSeconds: 3600, storageSampleSeconds: 6 * 3600, accounts: 2))
+            hosts: 2, days: 4, firstDay: CivilDate(year: 2026, month: 11, day: 26), meetingsPerHostPerDay: 6,
+            peoplePerMeeting: 8, heartbeatSeconds: 3600, storageSampleSeconds: 6 * 3600, accounts: 2))
         var logger = Logger(label: "meetmeter.tests.console")
         logger.logLevel = .critical
         // Received as they happened, as a live aggregator receives them: the month's statement
@@ -85,6 +85,19 @@ struct ConsoleAPITests {
         }
         try (Self.operatorToken + "\n").write(toFile: dir + "/operator.token", atomically: true, encoding: .utf8)
         try (Self.accountToken + "\n").write(toFile: dir + "/acct1.token", atomically: true, encoding: .utf8)
+        // Live collaboration's rule (grace after the last moderator left), priced, by the day.
+        try """
+            currency = "EUR"
+            [[meters]]
+            item = "live-collaboration"
+            description = "Participant minutes"
+            measure = "participant-minutes"
+            cycle = "daily"
+            price = "0.004"
+            per = "minute"
+            admin_roles = ["MODERATOR"]
+            grace_seconds = 300
+            """.write(toFile: dir + "/billing.toml", atomically: true, encoding: .utf8)
         let port = try freePort()
         let config = dir + "/aggregator.toml"
         try """
@@ -96,7 +109,7 @@ struct ConsoleAPITests {
             address = ""
             [console]
             address = "127.0.0.1:\(port)"
-            policy = "preset:hosting"
+            policy = "\(dir)/billing.toml"
             operator_token_file = "\(dir)/operator.token"
             [[console.accounts]]
             account = "acct1"
@@ -136,7 +149,7 @@ struct ConsoleAPITests {
         let (aggregator, port, config) = try await smallConsole(dir)
         defer { aggregator.stop() }
         let month = "2026-11"
-        let report = try await run(Paths.binary("meetmeter"), ["report", "--config", config, "--policy", "preset:hosting",
+        let report = try await run(Paths.binary("meetmeter"), ["report", "--config", config, "--policy", dir + "/billing.toml",
                                                               "--period", month, "--format", "json"], timeout: 300)
         #expect(report.status == 0, "\(report.err)")
         try report.out.write(toFile: dir + "/expected.json", atomically: true, encoding: .utf8)
@@ -236,6 +249,17 @@ struct ConsoleAPITests {
             let people = try JSONParser.parse(one.body)["people"]?.arrayValue ?? []
             #expect(people.contains { !($0["intervals"]?.arrayValue ?? []).isEmpty }, "presence intervals with their records")
         }
+        // Live collaboration's grace period, shown: across the month's meetings, some general
+        // user's time is billed as grace after the last moderator left, and every stretch is one
+        // of the rule's four.
+        var reasons: [String: Int] = [:]
+        for m in all.prefix(40) {
+            guard let id = m["meeting"]?.stringValue else { continue }
+            let detail = try JSONParser.parse(try get("/api/v1/meetings/\(HTMLPath.component(id))?period=2026-11").body)
+            for s in detail["billing"]?.arrayValue ?? [] { reasons[s["reason"]?.stringValue ?? "?", default: 0] += 1 }
+        }
+        #expect(Set(reasons.keys).isSubset(of: ["admin", "admin-present", "grace", "no-admin"]), "\(reasons)")
+        #expect(reasons["grace", default: 0] > 0 && reasons["admin", default: 0] > 0, "\(engine): stretches \(reasons)")
 
         // Every answer, errors included, carries the security headers.
         for answer in [document, try get("/api/v1/accounts?period=2026-11"), try get("/api/v1/hosts", token: nil)] {

@@ -11,8 +11,11 @@ enum GracePeriod {
         var spans: [Span]
     }
 
-    static func billable(_ m: MeetingTimeline, rule: ParticipantRule) -> [Billable] {
-        // Each presence cut where its role changes: (span, is admin).
+    /// Each presence cut where its role changes, and when an admin is present or the grace
+    /// period runs (`covered`, admins' time included).
+    static func segments(_ m: MeetingTimeline, rule: ParticipantRule)
+        -> (segments: [(user: String, span: Span, admin: Bool)], admins: [Span], covered: [Span])
+    {
         var segments: [(user: String, span: Span, admin: Bool)] = []
         for p in m.presences {
             for (i, change) in p.roles.enumerated() {
@@ -22,9 +25,12 @@ enum GracePeriod {
             }
         }
         let admins = Span.union(segments.filter(\.admin).map(\.span))
-        let grace = rule.graceSeconds
-        let covered = Span.union(admins.map { Span($0.start, $0.end.adding(seconds: grace)) })
+        let covered = Span.union(admins.map { Span($0.start, $0.end.adding(seconds: rule.graceSeconds)) })
+        return (segments, admins, covered)
+    }
 
+    static func billable(_ m: MeetingTimeline, rule: ParticipantRule) -> [Billable] {
+        let (segments, _, covered) = segments(m, rule: rule)
         var byUser: [String: [Span]] = [:]
         for s in segments {
             byUser[s.user, default: []] += s.admin ? [s.span] : Span.intersect([s.span], covered)

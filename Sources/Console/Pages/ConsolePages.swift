@@ -53,10 +53,11 @@ extension ConsoleAPI {
             let id = try context.parameters.require("meeting")
             return try await signedIn(request) { viewer in
                 let period = try period(request)
-                guard let meeting = try await meetings(period).first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account) else {
+                let (all, records) = try await meetingsAndRecords(period)
+                guard let meeting = all.first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account) else {
                     return notFoundPage()
                 }
-                return meetingPage(meeting, period: period)
+                return meetingPage(meeting, stretches: stretches(id, records), period: period)
             }
         }
         router.get("/console/hosts") { request, _ in
@@ -203,7 +204,7 @@ extension ConsoleAPI {
         return html(HTML.page(title: "\(account) \(period.label)", nav: [("Accounts", "/console/?period=\(period.label)")], body))
     }
 
-    func meetingPage(_ meeting: AccountedMeeting, period: Period) -> Response {
+    func meetingPage(_ meeting: AccountedMeeting, stretches: [BillableStretch], period: Period) -> Response {
         let m = meeting.usage
         var rows = ""
         for p in m.users {
@@ -218,7 +219,9 @@ extension ConsoleAPI {
             <h1>\(HTML.escape(m.name ?? m.meeting))</h1>
             <p class="muted">\(HTML.escape(m.meeting)) on \(HTML.escape(m.host)), account <a href="\(HTML.escape(account))">\(HTML.escape(meeting.account))</a>,
             \(m.start.rfc3339) to \(m.end?.rfc3339 ?? "still open"), \(m.minutes) minutes</p>
-            \(TimelinePlot.svg(m))
+            \(TimelinePlot.svg(m, stretches: stretches))
+            <p class="legend"><span class="key admin"></span> moderator <span class="key admin-present"></span> billed, a moderator present
+            <span class="key grace"></span> billed, grace after the last moderator left <span class="key no-admin"></span> not billed, no moderator</p>
             <h2>Presence, and the records behind it</h2>
             <div class="scroll"><table id="presence">
             <thead><tr><th>Person</th><th>Role</th><th>From</th><th>To</th><th>Ended by</th><th>Records (join, end)</th></tr></thead>

@@ -32,6 +32,12 @@ enum Stylesheet {
         .timeline rect.span { fill: #eef2f6; }
         .timeline rect.presence.viewer { fill: #7fa7d3; }
         .timeline rect.presence.moderator { fill: var(--accent); }
+        .timeline rect.stretch.admin, .key.admin { fill: #1b3f66; background: #1b3f66; }
+        .timeline rect.stretch.admin-present, .key.admin-present { fill: #2f8f4e; background: #2f8f4e; }
+        .timeline rect.stretch.grace, .key.grace { fill: var(--grace); background: var(--grace); }
+        .timeline rect.stretch.no-admin, .key.no-admin { fill: #b9c2cc; background: #b9c2cc; }
+        .legend { font-size: .85rem; color: var(--muted); }
+        .key { display: inline-block; width: .9rem; height: .6rem; margin: 0 .2rem 0 .6rem; }
         form.login { display: flex; flex-direction: column; gap: .6rem; max-width: 24rem; }
         input[type=password] { padding: .5rem; font: inherit; }
         button { font: inherit; padding: .35rem .8rem; }

@@ -2,10 +2,11 @@ import Billing
 import UsageRecords
 
 /// A meeting drawn as a picture: one lane per person, each presence interval a bar from join to
-/// leave (moderators darker), with the meeting's own span behind them. Each bar's tooltip says
-/// who, when and what ended it.
+/// leave, with the meeting's own span behind them; over each bar, its stretches shaded by whether
+/// and why they are billed (a moderator present, the grace period running, no moderator). Each
+/// bar's tooltip says who, when and what ended it.
 enum TimelinePlot {
-    static func svg(_ m: MeetingUsage) -> String {
+    static func svg(_ m: MeetingUsage, stretches: [BillableStretch]) -> String {
         let lanes = m.users
         let width = 720, left = 140, right = 10, laneHeight = 22, top = 24
         let height = top + max(lanes.count, 1) * laneHeight + 24
@@ -16,7 +17,7 @@ enum TimelinePlot {
         var out = "<svg class=\"plot timeline\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"who was in the meeting when\">"
         out += "<rect class=\"span\" x=\"\(left)\" y=\"\(top - 6)\" width=\"\(width - left - right)\" height=\"\(max(lanes.count, 1) * laneHeight + 4)\"/>"
         out += "<text x=\"\(left)\" y=\"14\">\(m.start.rfc3339)</text>"
-        out += "<text x=\"\(width - right - 150)\" y=\"\(height - 6)\">\(Timestamp(microseconds: to).rfc3339)</text>"
+        out += "<text x=\"\(width - right)\" y=\"\(height - 6)\" text-anchor=\"end\">\(Timestamp(microseconds: to).rfc3339)</text>"
         for (lane, person) in lanes.enumerated() {
             let y = top + lane * laneHeight
             out += "<text x=\"4\" y=\"\(y + 13)\">\(HTML.escape(String(person.user.prefix(20))))</text>"
@@ -25,6 +26,11 @@ enum TimelinePlot {
                 let kind = i.role.uppercased() == "MODERATOR" ? "moderator" : "viewer"
                 out += "<rect class=\"presence \(kind)\" x=\"\(x0)\" y=\"\(y)\" width=\"\(x1 - x0)\" height=\"\(laneHeight - 6)\" data-user=\"\(HTML.escape(person.user))\" data-closure=\"\(i.closure.rawValue)\">"
                 out += "<title>\(HTML.escape(person.user)) (\(HTML.escape(i.role))): \(i.start.rfc3339) to \(i.end.rfc3339), ended by \(i.closure.rawValue)</title></rect>"
+            }
+            for s in stretches where s.user == person.user {
+                let x0 = x(s.start), x1 = max(x(s.end), x0 + 1)
+                out += "<rect class=\"stretch \(s.reason.rawValue)\" x=\"\(x0)\" y=\"\(y + laneHeight - 9)\" width=\"\(x1 - x0)\" height=\"4\" data-reason=\"\(s.reason.rawValue)\">"
+                out += "<title>\(s.billable ? "billed" : "not billed"): \(s.reason.rawValue), \(s.start.rfc3339) to \(s.end.rfc3339)</title></rect>"
             }
         }
         return out + "</svg>"

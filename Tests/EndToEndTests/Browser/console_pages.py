@@ -98,10 +98,22 @@ try:
     WebDriverWait(driver, 60).until(lambda d: "/console/meetings/" in d.current_url)
     lanes = driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.presence")
     check(len(lanes) > 0, f"a meeting's timeline draws each presence: {len(lanes)} bars")
+    shaded = driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.stretch")
+    check(len(shaded) > 0, f"and shades its stretches by whether and why they are billed: {len(shaded)}")
     rows = driver.find_elements(By.CSS_SELECTOR, "#presence tr[data-user]")
     check(len(rows) == len(lanes), "each presence with the records behind it")
     said = errors()
     check(said == [], f"no console errors on the meeting page: {said}")
+    # Some meeting of the account shows live collaboration's grace period on its timeline.
+    driver.back()
+    hrefs = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#meetings tr[data-meeting] a")]
+    graced = None
+    for href in hrefs:
+        driver.get(href)
+        if driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.stretch.grace"):
+            graced = href
+            break
+    check(graced is not None, f"a meeting's timeline shows the grace period after the last moderator left ({len(hrefs)} meetings looked at)")
     shot("meeting")
 
     driver.get(base + "/console/hosts")
