@@ -56,7 +56,7 @@ if ((test)); then
     venv=.build/python
     if [[ ! -x $venv/bin/schemathesis ]] || ! "$venv/bin/python" -c "import selenium" 2>/dev/null; then
         echo "meetmeter: installing schemathesis and selenium into $venv" >&2
-        { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis>=4,<5" "selenium>=4,<5"; } >&2 ||
+        { python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check --timeout 30 --retries 2 "schemathesis>=4,<5" "selenium>=4,<5"; } >&2 ||
             echo "meetmeter: warning: cannot install schemathesis and selenium from PyPI; the tests that use them will be skipped" >&2
     fi
 fi

@@ -45,6 +45,10 @@ public struct ConsoleSettings: Sendable {
             } catch {
                 throw table.error(key, error.message)
             }
+            // Sent in a header and kept in a cookie: printable ASCII, none of the cookie's separators.
+            if !token.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && !";,\"\\".unicodeScalars.contains($0) }) {
+                throw table.error(key, "\(file): a token is printable ASCII without ; , \" or \\; make one with: head -c 24 /dev/urandom | base64")
+            }
             if token.count < 16 {
                 throw table.error(key, "\(file): a token must have at least 16 characters; make one with: head -c 24 /dev/urandom | base64")
             }

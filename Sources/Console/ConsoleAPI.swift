@@ -33,7 +33,7 @@ public struct ConsoleAPI: Sendable {
         router.get("/api/v1/openapi.json") { _, _ in ConsoleResponses<BasicRequestContext>.json(text: OpenAPIDocument.text) }
         router.get("/api/v1/accounts") { request, _ in try await accounts(request) }
         router.get("/api/v1/accounts/:account/statement") { request, context in
-            let account = try context.parameters.require("account")
+            let account = try pathParameter(context, "account")
             let viewer = try viewer(request)
             guard viewer.sees(account) else { throw ConsoleError.notFound }
             // An account without usage in the period has a statement of nothing, not a 404.
@@ -53,6 +53,14 @@ public struct ConsoleAPI: Sendable {
         return router
     }
 
+    /// A path segment as meant: Hummingbird matches the raw path, so `%XX` escapes are undone
+    /// here (an account named "Acme Corp" arrives as `Acme%20Corp`).
+    func pathParameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        guard let decoded = HTML.percentDecoded(raw) else { throw ConsoleError.badRequest("\(name): not a valid percent-encoded path segment") }
+        return decoded
+    }
+
     func viewer(_ request: Request) throws(ConsoleError) -> ConsoleSettings.Viewer.Scope {
         guard let scope = access.scope(authorization: request.headers[.authorization]) else { throw ConsoleError.unauthorized }
         return scope
@@ -62,26 +70,30 @@ public struct ConsoleAPI: Sendable {
     /// viewer's own for an account token).
     func accounts(_ request: Request) async throws -> Response {
         let viewer = try viewer(request)
-        var invoice = try await statement(request)
+        let at = asOf(request)
+        var invoice = try await statement(request, asOf: at)
         if case .account(let own) = viewer { invoice = invoice.restricted(to: own) }
         guard case .object(var whole) = InvoiceRendering.jsonValue(invoice) else { throw ConsoleError(status: .internalServerError, message: "no statement") }
         for key in ["lines", "notes", "warnings"] { whole[key] = nil }
-        whole["as_of"] = asOf(request).map { .string($0.rfc3339) } ?? .null
+        whole["as_of"] = at.map { .string($0.rfc3339) } ?? .null
         return ConsoleResponses<BasicRequestContext>.json(.object(whole))
     }
 
     /// The statement of `period` as it stood at `as_of` (default now), or with `rerate=true`
     /// the period rated with every record known now.
-    func statement(_ request: Request) async throws -> Invoice {
+    func statement(_ request: Request, asOf given: Timestamp?? = nil) async throws -> Invoice {
         let query = request.uri.queryParameters
         let period = try periodParameter(request)
+        if let name = query.get("format"), InvoiceFormat(rawValue: String(name)) == nil || name == "table" {
+            throw ConsoleError.badRequest("format: one of json, csv, stripe")
+        }
         if let rerate = query.get("rerate"), rerate != "true" && rerate != "false" {
             throw ConsoleError.badRequest("rerate: true or false, not '\(rerate)'")
         }
         if let text = query.get("as_of"), Timestamp(rfc3339: text) == nil {
             throw ConsoleError.badRequest("as_of: '\(text)' is not an RFC 3339 time such as 2026-12-01T00:00:00Z")
         }
-        let at = asOf(request)
+        let at = given ?? asOf(request)
         return try await reading("the statement of \(period.label)") {
             try await StoredStatement.invoice(store: store, policy: policy, period: period, asOf: at)
         }

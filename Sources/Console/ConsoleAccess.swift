@@ -7,8 +7,9 @@ struct ConsoleAccess: Sendable {
     let viewers: [ConsoleSettings.Viewer]
 
     func scope(authorization: String?) -> ConsoleSettings.Viewer.Scope? {
-        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
-        return scope(token: String(authorization.dropFirst("Bearer ".count)))
+        // The scheme's name is case-insensitive (RFC 9110, 11.1).
+        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
+        return scope(token: String(authorization.dropFirst(7)))
     }
 
     /// A browser's token, from the sign-in form or its cookie.

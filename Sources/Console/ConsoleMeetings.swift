@@ -22,7 +22,7 @@ extension ConsoleAPI {
             ]))
         }
         router.get("/api/v1/meetings/:meeting") { request, context in
-            let id = try context.parameters.require("meeting")
+            let id = try pathParameter(context, "meeting")
             let viewer = try viewer(request)
             let period = try periodParameter(request)
             let (all, records) = try await meetingsAndRecords(period)

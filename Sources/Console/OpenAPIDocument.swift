@@ -259,7 +259,7 @@ enum OpenAPIDocument {
               "start": {"type": "string", "format": "date-time"},
               "end": {"type": "string", "format": "date-time"},
               "billable": {"type": "boolean"},
-              "reason": {"type": "string", "enum": ["admin", "admin-present", "grace", "no-admin"]}
+              "reason": {"type": "string", "enum": ["admin", "admin-present", "grace", "no-admin", "not-counted"]}
             }
           },
           "Meetings": {

@@ -13,6 +13,7 @@ import Testing
         try "operator-token-0123456789\n".write(toFile: dir + "/operator", atomically: true, encoding: .utf8)
         try "acme-token-0123456789abc\n".write(toFile: dir + "/acme", atomically: true, encoding: .utf8)
         try "short\n".write(toFile: dir + "/short", atomically: true, encoding: .utf8)
+        try "semi;colon-token-0123456789\n".write(toFile: dir + "/semicolon", atomically: true, encoding: .utf8)
     }
 
     func load(_ text: String) throws(ConfigError) -> AggregatorConfiguration {
@@ -45,6 +46,7 @@ import Testing
             ("[console]\naddress = \"127.0.0.1:7880\"\n", nil, "console.operator_token_file"),
             ("[console]\noperator_token_file = \"\(dir)/short\"\n", 2, "console.operator_token_file"),
             ("[console]\noperator_token_file = \"\(dir)/none\"\n", 2, "console.operator_token_file"),
+            ("[console]\noperator_token_file = \"\(dir)/semicolon\"\n", 2, "console.operator_token_file"),
             ("[console]\noperator_token_file = \"\(dir)/acme\"\n[[console.accounts]]\naccount = \"acme\"\ntoken_file = \"\(dir)/acme\"\n", 5, "console.accounts[0].token_file"),
             ("[console]\noperator_token_file = \"\(dir)/operator\"\ntokens = 1\n", 3, "console.tokens"),
             ("[console]\noperator_token_file = \"\(dir)/operator\"\naddress = \"7880\"\n", 3, "console.address"),

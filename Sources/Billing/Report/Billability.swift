@@ -12,12 +12,14 @@ public struct BillableStretch: Sendable, Hashable {
         case grace
         /// A general user with no admin present and no grace running: not billed.
         case noAdmin = "no-admin"
+        /// In a breakout room the rule does not count: not billed.
+        case notCounted = "not-counted"
     }
     public var user: String
     public var start: Timestamp
     public var end: Timestamp
     public var reason: Reason
-    public var billable: Bool { reason != .noAdmin }
+    public var billable: Bool { reason != .noAdmin && reason != .notCounted }
 }
 
 public enum Billability {
@@ -33,6 +35,11 @@ public enum Billability {
     /// sorted by person and time; empty when the records hold no such meeting.
     public static func stretches(meeting: String, records: [UsageRecord], rule: ParticipantRule) -> [BillableStretch] {
         guard let m = Derivation(records: records).meeting(meeting) else { return [] }
+        // Rating passes over breakout rooms when the rule does not count them: nothing of them is billed.
+        if m.info.parent != nil && !rule.countBreakoutRooms {
+            return m.presences.map { BillableStretch(user: $0.user, start: $0.start, end: $0.end, reason: .notCounted) }
+                .sorted { ($0.user, $0.start.microseconds) < ($1.user, $1.start.microseconds) }
+        }
         let (segments, admins, covered) = GracePeriod.segments(m, rule: rule)
         let graceOnly = Span.subtract(covered, admins)
         var out: [BillableStretch] = []

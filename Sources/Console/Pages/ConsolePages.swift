@@ -22,6 +22,8 @@ extension ConsoleAPI {
         }
         router.get("/console/login") { _, _ in loginPage(error: nil) }
         router.post("/console/login") { request, _ in
+            // A form posted from another site (login CSRF) is refused; browsers say where it came from.
+            if request.headers[HTTPField.Name("Sec-Fetch-Site")!] == "cross-site" { throw ConsoleError(status: .forbidden, message: "forbidden") }
             var request = request
             let body = try await request.collectBody(upTo: 4096)
             let token = HTML.formValues(String(buffer: body))["token"] ?? ""
@@ -43,14 +45,14 @@ extension ConsoleAPI {
             try await signedIn(request) { viewer in try await accountsPage(request, viewer: viewer) }
         }
         router.get("/console/accounts/:account") { request, context in
-            let account = try context.parameters.require("account")
+            let account = try pathParameter(context, "account")
             return try await signedIn(request) { viewer in
                 guard viewer.sees(account) else { return notFoundPage() }
                 return try await accountPage(request, account: account)
             }
         }
         router.get("/console/meetings/:meeting") { request, context in
-            let id = try context.parameters.require("meeting")
+            let id = try pathParameter(context, "meeting")
             return try await signedIn(request) { viewer in
                 let period = try period(request)
                 let (all, records) = try await meetingsAndRecords(period)

@@ -59,6 +59,25 @@ enum HTML {
             """
     }
 
+    /// Undoes `%XX` escapes (a `+` stays a `+`, as in a path); nil for a bad escape or bytes
+    /// that are not UTF-8.
+    static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        let utf8 = Array(text.utf8)
+        var i = 0
+        while i < utf8.count {
+            if utf8[i] == UInt8(ascii: "%") {
+                guard i + 2 < utf8.count, let hi = hexValue(utf8[i + 1]), let lo = hexValue(utf8[i + 2]) else { return nil }
+                bytes.append(hi << 4 | lo)
+                i += 3
+            } else {
+                bytes.append(utf8[i])
+                i += 1
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
     /// Decodes `application/x-www-form-urlencoded` (`+` is a space, `%XX` a byte).
     static func formValues(_ body: String) -> [String: String] {
         var out: [String: String] = [:]

@@ -35,7 +35,7 @@ enum Stylesheet {
         .timeline rect.stretch.admin, .key.admin { fill: #1b3f66; background: #1b3f66; }
         .timeline rect.stretch.admin-present, .key.admin-present { fill: #2f8f4e; background: #2f8f4e; }
         .timeline rect.stretch.grace, .key.grace { fill: var(--grace); background: var(--grace); }
-        .timeline rect.stretch.no-admin, .key.no-admin { fill: #b9c2cc; background: #b9c2cc; }
+        .timeline rect.stretch.no-admin, .key.no-admin, .timeline rect.stretch.not-counted { fill: #b9c2cc; background: #b9c2cc; }
         .legend { font-size: .85rem; color: var(--muted); }
         .key { display: inline-block; width: .9rem; height: .6rem; margin: 0 .2rem 0 .6rem; }
         form.login { display: flex; flex-direction: column; gap: .6rem; max-width: 24rem; }

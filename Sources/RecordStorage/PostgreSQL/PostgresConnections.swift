@@ -25,8 +25,13 @@ actor PostgresConnections {
 
     /// An idle connection, a new one if fewer than `maximum` are open, or the next one released.
     func lease() async throws -> PostgresConnection {
+        var woken = false
         while true {
-            try Task.checkCancellation()
+            if Task.isCancelled {
+                // Woken for a place that this cancelled lease will not take: pass it on.
+                if woken { wakeOne() }
+                throw CancellationError()
+            }
             if closed { throw StoreClosed() }
             while let connection = idle.popLast() {
                 if !connection.isClosed { return connection }
@@ -54,6 +59,7 @@ actor PostgresConnections {
                 // Runs on the actor after this waiter is queued (the actor is busy until then).
                 Task { await self.cancelWaiter(id) }
             }
+            woken = true
         }
     }
 

@@ -476,8 +476,10 @@ public final class PostgresRecordStore: RecordStore {
                     return
                 }
                 let value = try await operation(connection)
-                if let connection = lease.take() { await connections.release(connection, broken: false) }
+                // Answered first: the timer must not turn done work into a timeout meanwhile.
+                let taken = lease.take()
                 outcome.resolve(.success(value))
+                if let taken { await connections.release(taken, broken: false) }
             } catch {
                 if let connection = lease.take() { await connections.release(connection, broken: true) }
                 outcome.resolve(.failure(error))
