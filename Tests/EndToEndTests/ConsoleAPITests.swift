@@ -64,104 +64,6 @@ struct ConsoleAPITests {
         }
     }
 
-    /// An aggregator whose console serves a few days of usage on two hosts, up to now: statements
-    /// with lines, small enough to rate fast. Answers its console port and its configuration.
-    func smallConsole(_ dir: String) async throws -> (Child, port: Int, config: String) {
-        let records = SyntheticUsage.records(SyntheticUsage.Shape(
-            hosts: 2, days: 4, firstDay: CivilDate(year: 2026, month: 11, day: 26), meetingsPerHostPerDay: 6,
-            peoplePerMeeting: 8, heartbeatSeconds: 3600, storageSampleSeconds: 6 * 3600, accounts: 2))
-        var logger = Logger(label: "meetmeter.tests.console")
-        logger.logLevel = .critical
-        // Received as they happened, as a live aggregator receives them: the month's statement
-        // holds them (what arrives after a period closed goes to the next one).
-        try await RecordStores.withStore(.sqlite(path: dir + "/records.sqlite"), logger: logger) { store in
-            let sorted = records.sorted { $0.time < $1.time }
-            var start = 0
-            while start < sorted.count {
-                let batch = Array(sorted[start..<min(start + 50, sorted.count)])
-                _ = try await store.commit(batch, receivedAt: (batch.last?.time ?? Timestamp(seconds: 0)).adding(seconds: 1))
-                start += batch.count
-            }
-        }
-        try (Self.operatorToken + "\n").write(toFile: dir + "/operator.token", atomically: true, encoding: .utf8)
-        try (Self.accountToken + "\n").write(toFile: dir + "/acct1.token", atomically: true, encoding: .utf8)
-        // Live collaboration's rule (grace after the last moderator left), priced, by the day.
-        try """
-            currency = "EUR"
-            [[meters]]
-            item = "live-collaboration"
-            description = "Participant minutes"
-            measure = "participant-minutes"
-            cycle = "daily"
-            price = "0.004"
-            per = "minute"
-            admin_roles = ["MODERATOR"]
-            grace_seconds = 300
-            """.write(toFile: dir + "/billing.toml", atomically: true, encoding: .utf8)
-        let port = try freePort()
-        let config = dir + "/aggregator.toml"
-        try """
-            [listen]
-            address = "127.0.0.1:0"
-            [store]
-            path = "\(dir)/records.sqlite"
-            [metrics]
-            address = ""
-            [console]
-            address = "127.0.0.1:\(port)"
-            policy = "\(dir)/billing.toml"
-            operator_token_file = "\(dir)/operator.token"
-            [[console.accounts]]
-            account = "acct1"
-            token_file = "\(dir)/acct1.token"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        let aggregator = try Child(Paths.binary("meetmeter-aggregator"), ["--config", config], logTo: dir + "/aggregator.log")
-        try await aggregator.waitForLog("console listening")
-        return (aggregator, port, config)
-    }
-
-    /// schemathesis (PyPI; scripts/install-deps.sh --test puts it in .build/python) sends the API
-    /// requests made from its OpenAPI document, valid and not, and checks every answer against it.
-    @Test(.timeLimit(.minutes(10)), .enabled(if: PythonTools.schemathesis != nil, PythonTools.missing))
-    func theAPIKeepsToItsOpenAPIDocument() async throws {
-        let dir = try Paths.temporaryDirectory("console-openapi")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (aggregator, port, _) = try await smallConsole(dir)
-        defer { aggregator.stop() }
-        for token in [Self.operatorToken, Self.accountToken] {
-            let r = try await run(try #require(PythonTools.schemathesis), [
-                "run", "http://127.0.0.1:\(port)/api/v1/openapi.json", "--header", "Authorization: Bearer \(token)",
-                "--max-examples", "25", "--seed", "19", "--no-color",
-            ], timeout: 540)
-            let summary = r.out.split(separator: "\n").filter { $0.contains("generated") || $0.contains("ST") }.joined(separator: "\n")
-            print("schemathesis (\(token == Self.operatorToken ? "operator" : "account") token):\n\(summary)")
-            #expect(r.status == 0, "schemathesis found answers that break the document:\n\(r.out.suffix(6000))\n\(r.err.suffix(2000))")
-        }
-    }
-
-    /// The pages in Debian's headless chromium, driven by Selenium (Tests/EndToEndTests/Browser/
-    /// console_pages.py): signing in, the amounts of report to the cent, the plots, no console
-    /// error, a phone-sized screen, and an account token kept to its own account.
-    @Test(.timeLimit(.minutes(10)), .enabled(if: PythonTools.browser, PythonTools.missingBrowser))
-    func theConsolePagesShowReportsFiguresInARealBrowser() async throws {
-        let dir = try Paths.temporaryDirectory("console-pages")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (aggregator, port, config) = try await smallConsole(dir)
-        defer { aggregator.stop() }
-        let month = "2026-11"
-        let report = try await run(Paths.binary("meetmeter"), ["report", "--config", config, "--policy", dir + "/billing.toml",
-                                                              "--period", month, "--format", "json"], timeout: 300)
-        #expect(report.status == 0, "\(report.err)")
-        try report.out.write(toFile: dir + "/expected.json", atomically: true, encoding: .utf8)
-        let shots = ProcessInfo.processInfo.environment["MEETMETER_SCREENSHOTS"]
-        let r = try await run(PythonTools.python, [
-            Paths.packageRoot + "/Tests/EndToEndTests/Browser/console_pages.py", "http://127.0.0.1:\(port)",
-            Self.operatorToken, "acct1", Self.accountToken, dir + "/expected.json",
-        ] + (shots.map { [$0] } ?? []), timeout: 540)
-        print(r.out)
-        #expect(r.status == 0, "the browser's checks:\n\(r.out)\n\(r.err.suffix(3000))")
-    }
-
     func checkAnswers(port: Int, config: String, engine: String) async throws {
         let meetmeter = Paths.binary("meetmeter")
         let asOf = "2026-12-02T00:00:00Z"
@@ -259,7 +161,7 @@ struct ConsoleAPITests {
         // user's time is billed as grace after the last moderator left, and every stretch is one
         // of the rule's four.
         var reasons: [String: Int] = [:]
-        for m in all.prefix(40) {
+        for m in all.prefix(12) {
             guard let id = m["meeting"]?.stringValue else { continue }
             let detail = try JSONParser.parse(try get("/api/v1/meetings/\(HTMLPath.component(id))?period=2026-11").body)
             for s in detail["billing"]?.arrayValue ?? [] { reasons[s["reason"]?.stringValue ?? "?", default: 0] += 1 }
@@ -277,6 +179,110 @@ struct ConsoleAPITests {
     }
 }
 
+
+/// The console checked by tools from outside, each against an aggregator of its own on a few days
+/// of usage (SQLite): schemathesis against the OpenAPI document, and a real browser on the pages.
+/// Apart from ConsoleAPITests, so that they run beside its month on both engines.
+@Suite struct ConsoleToolsTests {
+    /// An aggregator whose console serves a few days of usage on two hosts: statements
+    /// with lines, small enough to rate fast. Answers its console port and its configuration.
+    func smallConsole(_ dir: String) async throws -> (Child, port: Int, config: String) {
+        let records = SyntheticUsage.records(SyntheticUsage.Shape(
+            hosts: 2, days: 4, firstDay: CivilDate(year: 2026, month: 11, day: 26), meetingsPerHostPerDay: 6,
+            peoplePerMeeting: 8, heartbeatSeconds: 3600, storageSampleSeconds: 6 * 3600, accounts: 2))
+        var logger = Logger(label: "meetmeter.tests.console")
+        logger.logLevel = .critical
+        // Received as they happened, as a live aggregator receives them: the month's statement
+        // holds them (what arrives after a period closed goes to the next one).
+        try await RecordStores.withStore(.sqlite(path: dir + "/records.sqlite"), logger: logger) { store in
+            let sorted = records.sorted { $0.time < $1.time }
+            var start = 0
+            while start < sorted.count {
+                let batch = Array(sorted[start..<min(start + 50, sorted.count)])
+                _ = try await store.commit(batch, receivedAt: (batch.last?.time ?? Timestamp(seconds: 0)).adding(seconds: 1))
+                start += batch.count
+            }
+        }
+        try (ConsoleAPITests.operatorToken + "\n").write(toFile: dir + "/operator.token", atomically: true, encoding: .utf8)
+        try (ConsoleAPITests.accountToken + "\n").write(toFile: dir + "/acct1.token", atomically: true, encoding: .utf8)
+        // Live collaboration's rule (grace after the last moderator left), priced, by the day.
+        try """
+            currency = "EUR"
+            [[meters]]
+            item = "live-collaboration"
+            description = "Participant minutes"
+            measure = "participant-minutes"
+            cycle = "daily"
+            price = "0.004"
+            per = "minute"
+            admin_roles = ["MODERATOR"]
+            grace_seconds = 300
+            """.write(toFile: dir + "/billing.toml", atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let config = dir + "/aggregator.toml"
+        try """
+            [listen]
+            address = "127.0.0.1:0"
+            [store]
+            path = "\(dir)/records.sqlite"
+            [metrics]
+            address = ""
+            [console]
+            address = "127.0.0.1:\(port)"
+            policy = "\(dir)/billing.toml"
+            operator_token_file = "\(dir)/operator.token"
+            [[console.accounts]]
+            account = "acct1"
+            token_file = "\(dir)/acct1.token"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let aggregator = try Child(Paths.binary("meetmeter-aggregator"), ["--config", config], logTo: dir + "/aggregator.log")
+        try await aggregator.waitForLog("console listening")
+        return (aggregator, port, config)
+    }
+
+    /// schemathesis (PyPI; scripts/install-deps.sh --test puts it in .build/python) sends the API
+    /// requests made from its OpenAPI document, valid and not, and checks every answer against it.
+    @Test(.timeLimit(.minutes(10)), .enabled(if: PythonTools.schemathesis != nil, PythonTools.missing))
+    func theAPIKeepsToItsOpenAPIDocument() async throws {
+        let dir = try Paths.temporaryDirectory("console-openapi")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (aggregator, port, _) = try await smallConsole(dir)
+        defer { aggregator.stop() }
+        for token in [ConsoleAPITests.operatorToken, ConsoleAPITests.accountToken] {
+            let r = try await run(try #require(PythonTools.schemathesis), [
+                "run", "http://127.0.0.1:\(port)/api/v1/openapi.json", "--header", "Authorization: Bearer \(token)",
+                "--max-examples", "25", "--seed", "19", "--no-color",
+            ], timeout: 540)
+            let summary = r.out.split(separator: "\n").filter { $0.contains("generated") || $0.contains("ST") }.joined(separator: "\n")
+            print("schemathesis (\(token == ConsoleAPITests.operatorToken ? "operator" : "account") token):\n\(summary)")
+            #expect(r.status == 0, "schemathesis found answers that break the document:\n\(r.out.suffix(6000))\n\(r.err.suffix(2000))")
+        }
+    }
+
+    /// The pages in Debian's headless chromium, driven by Selenium (Tests/EndToEndTests/Browser/
+    /// console_pages.py): signing in, the amounts of report to the cent, the plots, no console
+    /// error, a phone-sized screen, and an account token kept to its own account.
+    @Test(.timeLimit(.minutes(10)), .enabled(if: PythonTools.browser, PythonTools.missingBrowser))
+    func theConsolePagesShowReportsFiguresInARealBrowser() async throws {
+        let dir = try Paths.temporaryDirectory("console-pages")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (aggregator, port, config) = try await smallConsole(dir)
+        defer { aggregator.stop() }
+        let month = "2026-11"
+        let report = try await run(Paths.binary("meetmeter"), ["report", "--config", config, "--policy", dir + "/billing.toml",
+                                                              "--period", month, "--format", "json"], timeout: 300)
+        #expect(report.status == 0, "\(report.err)")
+        try report.out.write(toFile: dir + "/expected.json", atomically: true, encoding: .utf8)
+        let shots = ProcessInfo.processInfo.environment["MEETMETER_SCREENSHOTS"]
+        let r = try await run(PythonTools.python, [
+            Paths.packageRoot + "/Tests/EndToEndTests/Browser/console_pages.py", "http://127.0.0.1:\(port)",
+            ConsoleAPITests.operatorToken, "acct1", ConsoleAPITests.accountToken, dir + "/expected.json",
+        ] + (shots.map { [$0] } ?? []), timeout: 540)
+        print(r.out)
+        #expect(r.status == 0, "the browser's checks:\n\(r.out)\n\(r.err.suffix(3000))")
+    }
+
+}
 
 /// The test tools from PyPI in .build/python (scripts/install-deps.sh --test), and Debian's chromium.
 enum PythonTools {
