@@ -61,6 +61,24 @@ struct ConsoleAPITests {
             try await aggregator.waitForLog("console listening")
             try await checkAnswers(port: port, config: config, engine: engine)
             #expect(!aggregator.log.contains(Self.operatorToken) && !aggregator.log.contains(Self.accountToken), "no token in the log")
+            if engine == "postgresql" {
+                // A fleet: a second aggregator on the same database serves the same answers.
+                let secondPort = try freePort()
+                let secondConfig = dir + "/aggregator-postgresql-2.toml"
+                try (try String(contentsOfFile: config, encoding: .utf8))
+                    .replacingOccurrences(of: "127.0.0.1:\(port)", with: "127.0.0.1:\(secondPort)")
+                    .write(toFile: secondConfig, atomically: true, encoding: .utf8)
+                let second = try Child(Paths.binary("meetmeter-aggregator"), ["--config", secondConfig], logTo: dir + "/aggregator-postgresql-2.log")
+                defer { second.stop() }
+                try await second.waitForLog("console listening")
+                for path in ["/api/v1/statement?period=2026-11&as_of=2026-12-02T00:00:00Z", "/api/v1/accounts?period=2026-W47&rerate=true",
+                             "/api/v1/meetings?period=2026-11-20"] {
+                    let headers = [("Authorization", "Bearer \(Self.operatorToken)")]
+                    let a = try HTTPGet.fetch(host: "127.0.0.1", port: port, path: path, headers: headers, timeoutSeconds: 60)
+                    let b = try HTTPGet.fetch(host: "127.0.0.1", port: secondPort, path: path, headers: headers, timeoutSeconds: 60)
+                    #expect(a.status == 200 && a.body == b.body, "both aggregators of the fleet answer \(path) alike")
+                }
+            }
         }
     }
 
