@@ -30,7 +30,7 @@ public struct ConsoleAPI: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: ConsoleResponses<BasicRequestContext>(logger: logger))
-        router.get("/api/v1/openapi.json") { _, _ in ConsoleResponses<BasicRequestContext>.json(text: OpenAPIDocument.text) }
+        router.get("/api/v1/openapi.json") { _, _ in Answer.json(text: OpenAPIDocument.text) }
         router.get("/api/v1/accounts") { request, _ in try await accounts(request) }
         router.get("/api/v1/accounts/:account/statement") { request, context in
             let account = try pathParameter(context, "account")
@@ -46,7 +46,7 @@ public struct ConsoleAPI: Sendable {
         router.get("/api/v1/hosts") { request, _ in
             guard try viewer(request).isOperator else { throw ConsoleError.notFound }
             let hosts = try await reading("hosts") { try await store.hostHealth() }
-            return ConsoleResponses<BasicRequestContext>.json(.object(["hosts": .array(hosts.map(\.jsonValue))]))
+            return Answer.json(.object(["hosts": .array(hosts.map(\.jsonValue))]))
         }
         addMeetingRoutes(to: router)
         addPages(to: router)
@@ -76,7 +76,7 @@ public struct ConsoleAPI: Sendable {
         guard case .object(var whole) = InvoiceRendering.jsonValue(invoice) else { throw ConsoleError(status: .internalServerError, message: "no statement") }
         for key in ["lines", "notes", "warnings"] { whole[key] = nil }
         whole["as_of"] = at.map { .string($0.rfc3339) } ?? .null
-        return ConsoleResponses<BasicRequestContext>.json(.object(whole))
+        return Answer.json(.object(whole))
     }
 
     /// The statement of `period` as it stood at `as_of` (default now), or with `rerate=true`
@@ -84,9 +84,7 @@ public struct ConsoleAPI: Sendable {
     func statement(_ request: Request, asOf given: Timestamp?? = nil) async throws -> Invoice {
         let query = request.uri.queryParameters
         let period = try periodParameter(request)
-        if let name = query.get("format"), InvoiceFormat(rawValue: String(name)) == nil || name == "table" {
-            throw ConsoleError.badRequest("format: one of json, csv, stripe")
-        }
+        _ = try invoiceFormat(request) // refused before the store is read
         if let rerate = query.get("rerate"), rerate != "true" && rerate != "false" {
             throw ConsoleError.badRequest("rerate: true or false, not '\(rerate)'")
         }
@@ -107,16 +105,22 @@ public struct ConsoleAPI: Sendable {
     }
 
     func render(_ invoice: Invoice, _ request: Request) throws -> Response {
-        let name = request.uri.queryParameters.get("format") ?? "json"
-        guard let format = InvoiceFormat(rawValue: name), format != .table else {
-            throw ConsoleError.badRequest("format: one of json, csv, stripe")
-        }
+        let format = try invoiceFormat(request)
         let text = InvoiceRendering.render(invoice, format: format)
         switch format {
-        case .csv: return ConsoleResponses<BasicRequestContext>.body(text, type: "text/csv; charset=utf-8")
-        case .stripe: return ConsoleResponses<BasicRequestContext>.body(text, type: "application/x-ndjson")
-        default: return ConsoleResponses<BasicRequestContext>.json(text: text)
+        case .csv: return Answer.body(text, type: "text/csv; charset=utf-8")
+        case .stripe: return Answer.body(text, type: "application/x-ndjson")
+        default: return Answer.json(text: text)
         }
+    }
+
+    /// `format=`: json (the default), csv or stripe.
+    func invoiceFormat(_ request: Request) throws(ConsoleError) -> InvoiceFormat {
+        let name = request.uri.queryParameters.get("format") ?? "json"
+        guard let format = InvoiceFormat(rawValue: String(name)), format != .table else {
+            throw ConsoleError.badRequest("format: one of json, csv, stripe")
+        }
+        return format
     }
 
     /// A store read; its failure is logged whole and answered 503 without the details.

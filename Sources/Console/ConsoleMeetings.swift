@@ -17,7 +17,7 @@ extension ConsoleAPI {
             let viewer = try viewer(request)
             let period = try periodParameter(request)
             let meetings = try await meetings(period).filter { viewer.sees($0.account) }
-            return ConsoleResponses<BasicRequestContext>.json(.object([
+            return Answer.json(.object([
                 "period": .string(period.label), "meetings": .array(meetings.map(Self.json)),
             ]))
         }
@@ -31,7 +31,7 @@ extension ConsoleAPI {
             }
             guard case .object(var o) = Self.json(meeting) else { throw ConsoleError.notFound }
             o["billing"] = .array(stretches(id, records).map(Self.json))
-            return ConsoleResponses<BasicRequestContext>.json(.object(o))
+            return Answer.json(.object(o))
         }
     }
 

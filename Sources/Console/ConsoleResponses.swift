@@ -45,7 +45,7 @@ struct ConsoleResponses<Context: RequestContext>: RouterMiddleware {
     }
 
     static func error(_ error: ConsoleError) -> Response {
-        var response = ConsoleResponses<BasicRequestContext>.json(.object(["error": .string(error.message)]))
+        var response = Answer.json(.object(["error": .string(error.message)]))
         response.status = error.status
         if error.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
         if error.status == .methodNotAllowed { response.headers[.allow] = "GET, HEAD" }
@@ -53,7 +53,8 @@ struct ConsoleResponses<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-extension ConsoleResponses where Context == BasicRequestContext {
+/// The bodies the console answers with.
+enum Answer {
     static func json(_ value: JSONValue) -> Response { json(text: value.serialized + "\n") }
 
     static func json(text: String) -> Response { body(text, type: "application/json; charset=utf-8") }

@@ -22,26 +22,7 @@ enum DeliveryFigures {
         init(name: String) throws {
             dir = try BenchEnvironment.temporaryDirectory(name)
             port = try DeliveryFigures.freePort()
-            try """
-                [listen]
-                address = "127.0.0.1:\(port)"
-                allow_unauthenticated = true
-                [store]
-                path = "\(dir)/store.sqlite"
-                [metrics]
-                address = ""
-                """.write(toFile: dir + "/aggregator.toml", atomically: true, encoding: .utf8)
-            aggregator = Process()
-            aggregator.executableURL = URL(fileURLWithPath: try BenchEnvironment.binary("meetmeter-aggregator"))
-            aggregator.arguments = ["--config", dir + "/aggregator.toml", "--log-level", "warning"]
-            aggregator.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try aggregator.run()
-            // Ready when it accepts a connection.
-            for _ in 0..<200 {
-                if DeliveryFigures.canConnect(port: port) { return }
-                usleep(50_000)
-            }
-            throw BenchSkip("the aggregator did not start listening")
+            aggregator = try DeliveryFigures.startAggregator(dir: dir, port: port, store: "path = \"\(dir)/store.sqlite\"")
         }
 
         func agentConfig(log: String, follow: Bool) throws -> String {
@@ -134,6 +115,31 @@ enum DeliveryFigures {
         let median = Measure.quantile(delays, 0.5)
         let p99 = Measure.quantile(delays, 0.99)
         return ["log line written to record received by the aggregator, \(records) lines at 200/s: median \(String(format: "%.1f", median)) ms, p99 \(String(format: "%.1f", p99)) ms (agent file poll fallback 2 s, inotify otherwise)"]
+    }
+
+    /// A `meetmeter-aggregator` on 127.0.0.1:`port` that takes any agent, with `store` as its
+    /// `[store]` table's lines; returned once it accepts a connection.
+    static func startAggregator(dir: String, port: Int, store: String) throws -> Process {
+        try """
+            [listen]
+            address = "127.0.0.1:\(port)"
+            allow_unauthenticated = true
+            [store]
+            \(store)
+            [metrics]
+            address = ""
+            """.write(toFile: dir + "/aggregator.toml", atomically: true, encoding: .utf8)
+        let aggregator = Process()
+        aggregator.executableURL = URL(fileURLWithPath: try BenchEnvironment.binary("meetmeter-aggregator"))
+        aggregator.arguments = ["--config", dir + "/aggregator.toml", "--log-level", "warning"]
+        aggregator.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try aggregator.run()
+        for _ in 0..<200 {
+            if canConnect(port: port) { return aggregator }
+            usleep(50_000)
+        }
+        aggregator.terminate()
+        throw BenchSkip("the aggregator did not start listening")
     }
 
     static func freePort() throws -> Int {

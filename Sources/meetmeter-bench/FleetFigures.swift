@@ -141,25 +141,7 @@ enum FleetFigures {
                 location = .postgresql(try PostgresAddress(url: url, passwordFile: server.passwordFile))
                 store = "url = \"\(url)\"\npassword_file = \"\(server.passwordFile)\""
             }
-            try """
-                [listen]
-                address = "127.0.0.1:\(port)"
-                allow_unauthenticated = true
-                [store]
-                \(store)
-                [metrics]
-                address = ""
-                """.write(toFile: dir + "/aggregator.toml", atomically: true, encoding: .utf8)
-            aggregator = Process()
-            aggregator.executableURL = URL(fileURLWithPath: try BenchEnvironment.binary("meetmeter-aggregator"))
-            aggregator.arguments = ["--config", dir + "/aggregator.toml", "--log-level", "warning"]
-            aggregator.standardError = FileHandle(forWritingAtPath: "/dev/null")
-            try aggregator.run()
-            for _ in 0..<200 {
-                if DeliveryFigures.canConnect(port: port) { return }
-                usleep(50_000)
-            }
-            throw BenchSkip("the aggregator did not start listening")
+            aggregator = try DeliveryFigures.startAggregator(dir: dir, port: port, store: store)
         }
 
         /// Fills the spools with `records` in all (their share each), then times all shippers

@@ -15,10 +15,10 @@ extension ConsoleAPI {
 
     func addPages(to router: Router<BasicRequestContext>) {
         router.get("/console/style.css") { _, _ in
-            ConsoleResponses<BasicRequestContext>.body(Stylesheet.text, type: "text/css; charset=utf-8")
+            Answer.body(Stylesheet.text, type: "text/css; charset=utf-8")
         }
         router.get("/console/icon.svg") { _, _ in
-            ConsoleResponses<BasicRequestContext>.body(Stylesheet.icon, type: "image/svg+xml")
+            Answer.body(Stylesheet.icon, type: "image/svg+xml")
         }
         router.get("/console/login") { _, _ in loginPage(error: nil) }
         router.post("/console/login") { request, _ in
@@ -92,7 +92,7 @@ extension ConsoleAPI {
     }
 
     func html(_ text: String) -> Response {
-        var response = ConsoleResponses<BasicRequestContext>.body(text, type: "text/html; charset=utf-8")
+        var response = Answer.body(text, type: "text/html; charset=utf-8")
         response.headers[HTTPField.Name("Content-Security-Policy")!] =
             "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         return response
@@ -119,17 +119,17 @@ extension ConsoleAPI {
 
     /// The period of `?period=`, or the current month.
     func period(_ request: Request) throws(ConsoleError) -> Period {
-        guard let text = request.uri.queryParameters.get("period") else {
+        guard request.uri.queryParameters.get("period") != nil else {
             let today = now().civilDate
-            return Period.month(year: Int64(today.year), month: Int64(today.month))
+            return Period.month(year: today.year, month: today.month)
         }
-        do { return try Period.parse(String(text)) } catch { throw ConsoleError.badRequest("period: \(error)") }
+        return try periodParameter(request)
     }
 
     func accountsPage(_ request: Request, viewer: ConsoleSettings.Viewer.Scope) async throws -> Response {
         let period = try period(request)
         var invoice = try await reading("the statement of \(period.label)") {
-            try await StoredStatementReading.invoice(self, period: period)
+            try await StoredStatement.invoice(store: store, policy: policy, period: period, asOf: now())
         }
         if case .account(let own) = viewer { invoice = invoice.restricted(to: own) }
         let digits = invoice.amountDigits
@@ -160,7 +160,7 @@ extension ConsoleAPI {
     func accountPage(_ request: Request, account: String) async throws -> Response {
         let period = try period(request)
         let invoice = try await reading("the statement of \(period.label)") {
-            try await StoredStatementReading.invoice(self, period: period)
+            try await StoredStatement.invoice(store: store, policy: policy, period: period, asOf: now())
         }.restricted(to: account)
         let digits = invoice.amountDigits
         var plots = ""
@@ -252,13 +252,5 @@ extension ConsoleAPI {
             </tbody></table></div>
             """
         return html(HTML.page(title: "Hosts", nav: nav(.operator_), body))
-    }
-}
-
-/// A page's statement: as it stands now (the console's pages show the current state; `as_of`
-/// and `rerate` are the API's).
-enum StoredStatementReading {
-    static func invoice(_ api: ConsoleAPI, period: Period) async throws -> Invoice {
-        try await StoredStatement.invoice(store: api.store, policy: api.policy, period: period, asOf: api.now())
     }
 }

@@ -84,30 +84,11 @@ enum HTML {
         for pair in body.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { continue }
-            out[decode(parts[0])] = decode(parts[1])
+            // `+` is a space in a form; a bad escape is kept as it came.
+            let key = String(parts[0]).replacingPluses, value = String(parts[1]).replacingPluses
+            out[percentDecoded(key) ?? key] = percentDecoded(value) ?? value
         }
         return out
-    }
-
-    private static func decode(_ text: Substring) -> String {
-        var bytes: [UInt8] = []
-        var i = text.utf8.startIndex
-        let utf8 = text.utf8
-        while i != utf8.endIndex {
-            let b = utf8[i]
-            if b == UInt8(ascii: "+") {
-                bytes.append(UInt8(ascii: " "))
-            } else if b == UInt8(ascii: "%"), let h = utf8.index(i, offsetBy: 1, limitedBy: utf8.endIndex), h != utf8.endIndex,
-                      let l = utf8.index(h, offsetBy: 1, limitedBy: utf8.endIndex), l != utf8.endIndex,
-                      let hi = hexValue(utf8[h]), let lo = hexValue(utf8[l]) {
-                bytes.append(hi << 4 | lo)
-                i = l
-            } else {
-                bytes.append(b)
-            }
-            i = utf8.index(after: i)
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func hexValue(_ b: UInt8) -> UInt8? {
@@ -118,4 +99,8 @@ enum HTML {
         default: nil
         }
     }
+}
+
+private extension String {
+    var replacingPluses: String { String(map { $0 == "+" ? " " : $0 }) }
 }
