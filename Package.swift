@@ -150,6 +150,8 @@ let package = Package(
             dependencies: [
                 "Aggregation", "Billing", "Statements", "RecordStorage", "UsageRecords", "ConfigFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

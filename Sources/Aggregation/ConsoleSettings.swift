@@ -1,4 +1,6 @@
 import ConfigFiles
+import NIOSSL
+import TransportSecurity
 
 /// `[console]` of aggregator.toml: where the read-only HTTP API (and console) is served, under
 /// which billing policy it rates, and who may read it. Absent table: not served.
@@ -11,6 +13,8 @@ public struct ConsoleSettings: Sendable {
     public var policyLine: Int?
     /// Tokens and whom each lets in; at least one.
     public var viewers: [Viewer]
+    /// HTTPS with these files (`tls_certificate_file`, `tls_key_file`); nil: plain HTTP.
+    public var tls: Located<ServerTLSSettings>?
 
     public struct Viewer: Sendable, Equatable {
         public enum Scope: Sendable, Equatable {
@@ -29,7 +33,11 @@ public struct ConsoleSettings: Sendable {
     }
 
     init(_ console: ConfigTable) throws(ConfigError) {
-        try console.rejectUnknownKeys(allowed: ["address", "policy", "operator_token_file", "accounts"])
+        try console.rejectUnknownKeys(allowed: ["address", "policy", "operator_token_file", "accounts", "tls_certificate_file", "tls_key_file"])
+        try console.requireBoth("tls_certificate_file", "tls_key_file", "HTTPS needs both tls_certificate_file and tls_key_file")
+        if let certificateFile = try console.optionalString("tls_certificate_file"), let keyFile = try console.optionalString("tls_key_file") {
+            tls = Located(ServerTLSSettings(certificateFile: certificateFile, keyFile: keyFile), in: console)
+        }
         address = try console.address("address", default: "127.0.0.1:7880", allowAnyPort: true)
         policy = try console.string("policy", default: "/etc/meetmeter/billing.toml")
         file = console.file
@@ -72,5 +80,19 @@ public struct ConsoleSettings: Sendable {
             throw console.error("operator_token_file", "the console needs operator_token_file or at least one [[console.accounts]] with a token_file: nobody could read it otherwise")
         }
         self.viewers = viewers
+    }
+}
+
+extension ConsoleSettings {
+    /// The files read and proved to make a TLS context, with errors that name the setting's file,
+    /// line and key; nil for plain HTTP.
+    public func makeTLSConfiguration() throws(ConfigError) -> TLSConfiguration? {
+        guard let tls else { return nil }
+        do throws(TLSFileError) {
+            _ = try tls.value.makeContext()
+            return try tls.value.makeConfiguration()
+        } catch {
+            throw tls.error(error.setting ?? "tls_certificate_file", error.description)
+        }
     }
 }

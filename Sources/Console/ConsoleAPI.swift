@@ -16,6 +16,8 @@ public struct ConsoleAPI: Sendable {
     let access: ConsoleAccess
     let logger: Logger
     let now: @Sendable () -> Timestamp
+    /// Served over HTTPS: the sign-in cookie is marked Secure, and browsers are told to keep to HTTPS.
+    let https: Bool
 
     public init(settings: ConsoleSettings, policy: BillingPolicy, store: any RecordStore, logger: Logger,
                 now: @escaping @Sendable () -> Timestamp = { SystemClock.now() }) {
@@ -24,12 +26,13 @@ public struct ConsoleAPI: Sendable {
         self.access = ConsoleAccess(viewers: settings.viewers)
         self.logger = logger
         self.now = now
+        self.https = settings.tls != nil
     }
 
     /// The routes, behind the headers and error answers every response gets.
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.add(middleware: ConsoleResponses<BasicRequestContext>(logger: logger))
+        router.add(middleware: ConsoleResponses<BasicRequestContext>(logger: logger, https: https))
         router.get("/api/v1/openapi.json") { _, _ in Answer.json(text: OpenAPIDocument.text) }
         router.get("/api/v1/accounts") { request, _ in try await accounts(request) }
         router.get("/api/v1/accounts/:account/statement") { request, context in
@@ -43,12 +46,10 @@ public struct ConsoleAPI: Sendable {
             guard try viewer(request).isOperator else { throw ConsoleError.notFound }
             return try render(try await statement(request), request)
         }
-        router.get("/api/v1/hosts") { request, _ in
-            guard try viewer(request).isOperator else { throw ConsoleError.notFound }
-            let hosts = try await reading("hosts") { try await store.hostHealth() }
-            return Answer.json(.object(["hosts": .array(hosts.map(\.jsonValue))]))
-        }
         addMeetingRoutes(to: router)
+        addUsageRoutes(to: router)
+        addRecordingRoutes(to: router)
+        addHostRoutes(to: router)
         addPages(to: router)
         return router
     }

@@ -24,15 +24,35 @@ extension ConsoleAPI {
         router.get("/api/v1/meetings/:meeting") { request, context in
             let id = try pathParameter(context, "meeting")
             let viewer = try viewer(request)
-            let period = try periodParameter(request)
-            let (all, records) = try await meetingsAndRecords(period)
-            guard let meeting = all.first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account) else {
+            let drill = try await meetingsAndDerivation(try periodParameter(request))
+            guard let meeting = drill.meetings.first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account) else {
                 throw ConsoleError.notFound
             }
             guard case .object(var o) = Self.json(meeting) else { throw ConsoleError.notFound }
-            o["billing"] = .array(stretches(id, records).map(Self.json))
+            o["billing"] = .array(drill.derivation.stretches(meeting: id, policy: policy).map(Self.json))
             return Answer.json(.object(o))
         }
+        router.get("/api/v1/meetings/:meeting/records") { request, context in
+            let id = try pathParameter(context, "meeting")
+            let records = try await meetingRecords(id, request)
+            return Answer.json(.object(["meeting": .string(id), "records": .array(records.map(Self.json))]))
+        }
+    }
+
+    /// All records of a meeting the viewer may see in `period=`, whatever their time: the facts
+    /// behind its presence intervals, in canonical order.
+    func meetingRecords(_ id: String, _ request: Request) async throws -> [UsageRecord] {
+        let viewer = try viewer(request)
+        let meetings = try await meetings(try periodParameter(request))
+        guard let meeting = meetings.first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account) else {
+            throw ConsoleError.notFound
+        }
+        return try await reading("the records of meeting \(id)") { try await store.records(meetings: [id]) }
+    }
+
+    /// A record as it was sent (meetmeter-protocol(7)).
+    static func json(_ record: UsageRecord) -> JSONValue {
+        (try? JSONParser.parse(RecordCodec.encode(record))) ?? .object(["id": .string(record.id.rawValue)])
     }
 
     /// The period of a required `period=`.
@@ -46,34 +66,21 @@ extension ConsoleAPI {
     /// The period's meetings, each with the account that pays for it (a breakout room pays with
     /// its parent, as in rating).
     func meetings(_ period: Period) async throws -> [AccountedMeeting] {
-        try await meetingsAndRecords(period).meetings
+        try await meetingsAndDerivation(period).meetings
     }
 
-    /// Whether and why each stretch of each person's presence in `meeting` is billed, under the
-    /// policy's participant rule (none when the policy bills no participant time).
-    func stretches(_ meeting: String, _ records: [UsageRecord]) -> [BillableStretch] {
-        guard let rule = Billability.participantRule(policy) else { return [] }
-        return Billability.stretches(meeting: meeting, records: records, rule: rule)
-    }
-
-    func meetingsAndRecords(_ period: Period) async throws -> (meetings: [AccountedMeeting], records: [UsageRecord]) {
+    /// The period's meetings with what they were derived from, derived once: the drill-down into
+    /// one meeting's billed stretches reads the same derivation.
+    func meetingsAndDerivation(_ period: Period) async throws -> (meetings: [AccountedMeeting], derivation: UsageDerivation) {
         let records = try await reading("the records of \(period.label)") { try await store.records(overlapping: period.start, to: period.end) }
-        let meetings = UsageReport.meetings(from: records, in: period)
-        var byID: [String: MeetingUsage] = [:]
-        for m in meetings { byID[m.meeting] = m }
-        return (meetings.map { m in
-            var root = m
-            var hops = 0
-            while let parent = root.parent, let p = byID[parent], hops < 8, p.meeting != root.meeting {
-                root = p
-                hops += 1
-            }
-            return AccountedMeeting(usage: m, account: policy.accounts.account(meta: root.meta, external: root.external, host: root.host))
-        }, records)
+        let derivation = UsageReport.derive(from: records, in: period)
+        return (derivation.meetings.map { m in
+            AccountedMeeting(usage: m, account: derivation.account(meeting: m.meeting, host: m.host, rules: policy.accounts))
+        }, derivation)
     }
 
     static func json(_ s: BillableStretch) -> JSONValue {
-        .object(["user": .string(s.user), "start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339),
+        .object(["meter": .string(s.meter), "user": .string(s.user), "start": .string(s.start.rfc3339), "end": .string(s.end.rfc3339),
                  "billable": .bool(s.billable), "reason": .string(s.reason.rawValue)])
     }
 

@@ -10,6 +10,7 @@ typealias HTTPField = HTTPFields.Element
 
 struct ConsoleResponses<Context: RequestContext>: RouterMiddleware {
     let logger: Logger
+    let https: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
@@ -29,6 +30,7 @@ struct ConsoleResponses<Context: RequestContext>: RouterMiddleware {
             response = Self.error(ConsoleError(status: .internalServerError, message: "internal error"))
         }
         Self.secure(&response.headers)
+        if https { response.headers[HTTPField.Name("Strict-Transport-Security")!] = "max-age=31536000" }
         return response
     }
 

@@ -101,11 +101,58 @@ enum OpenAPIDocument {
             }
           }
         },
+        "/api/v1/accounts/{account}/usage": {
+          "get": {
+            "summary": "One account's usage per meter, per day or per ISO week of a period: the period rated with every meter's cycle set to the day (or week); quantities only",
+            "parameters": [
+              {"name": "account", "in": "path", "required": true, "schema": {"type": "string"}},
+              {"$ref": "#/components/parameters/period"},
+              {"name": "by", "in": "query", "required": false, "description": "day (default) or week", "schema": {"type": "string", "enum": ["day", "week"]}}
+            ],
+            "responses": {
+              "200": {"description": "The usage series", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Usage"}}}},
+              "400": {"$ref": "#/components/responses/BadRequest"},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "404": {"$ref": "#/components/responses/NotFound"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/api/v1/meetings/{meeting}/records": {
+          "get": {
+            "summary": "Every record of one meeting of the period, whatever its time, as it was sent (meetmeter-protocol(7))",
+            "parameters": [
+              {"name": "meeting", "in": "path", "required": true, "schema": {"type": "string"}},
+              {"$ref": "#/components/parameters/period"}
+            ],
+            "responses": {
+              "200": {"description": "The records", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Records"}}}},
+              "400": {"$ref": "#/components/responses/BadRequest"},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "404": {"$ref": "#/components/responses/NotFound"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
+        "/api/v1/recordings": {
+          "get": {
+            "summary": "The recordings processed or sampled in a period (an account token: its own), with their steps and latest size",
+            "parameters": [{"$ref": "#/components/parameters/period"}],
+            "responses": {
+              "200": {"description": "The recordings", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Recordings"}}}},
+              "400": {"$ref": "#/components/responses/BadRequest"},
+              "401": {"$ref": "#/components/responses/Unauthorized"},
+              "503": {"$ref": "#/components/responses/Unavailable"}
+            }
+          }
+        },
         "/api/v1/hosts": {
           "get": {
-            "summary": "Each meeting host's last record, lag and heartbeat (operator only)",
+            "summary": "Each meeting host's state, last record, lag and heartbeat, with its boots and heartbeat gaps in a period (operator only)",
+            "parameters": [{"$ref": "#/components/parameters/period_optional"}],
             "responses": {
               "200": {"description": "The hosts", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Hosts"}}}},
+              "400": {"$ref": "#/components/responses/BadRequest"},
               "401": {"$ref": "#/components/responses/Unauthorized"},
               "404": {"$ref": "#/components/responses/NotFound"},
               "503": {"$ref": "#/components/responses/Unavailable"}
@@ -117,6 +164,7 @@ enum OpenAPIDocument {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "parameters": {
           "period": {"name": "period", "in": "query", "required": true, "description": "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC, from 1970. The pattern leaves out what is valid only in some years (week 53, February 29), which are taken too.", "schema": {"type": "string", "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-(W(0[1-9]|[1-4][0-9]|5[0-2])|(0[1-9]|1[0-2])|(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)$"}},
+          "period_optional": {"name": "period", "in": "query", "required": false, "description": "As period; default the current month (UTC)", "schema": {"type": "string", "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-(W(0[1-9]|[1-4][0-9]|5[0-2])|(0[1-9]|1[0-2])|(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)$"}},
           "as_of": {"name": "as_of", "in": "query", "required": false, "description": "The statement as it stood at this RFC 3339 time (default: now)", "schema": {"type": "string", "format": "date-time"}},
           "rerate": {"name": "rerate", "in": "query", "required": false, "description": "true: rate with every record known now, as if the period had never closed", "schema": {"type": "string", "enum": ["true", "false"]}},
           "format": {"name": "format", "in": "query", "required": false, "description": "json (default), csv, or stripe (meter events, one JSON object a line)", "schema": {"type": "string", "enum": ["json", "csv", "stripe"]}}
@@ -205,8 +253,63 @@ enum OpenAPIDocument {
               "last_record": {"type": "string", "format": "date-time"},
               "last_received": {"type": "string", "format": "date-time"},
               "lag_seconds": {"type": "integer"},
-              "last_heartbeat": {"type": "string", "format": "date-time", "nullable": true}
+              "last_heartbeat": {"type": "string", "format": "date-time", "nullable": true},
+              "state": {"type": "string", "enum": ["current", "catching-up", "silent", "no-heartbeat"], "description": "silent: heartbeats more than two intervals late; catching-up: the latest record arrived more than two intervals after it was written (a spool being drained)"},
+              "heartbeat_interval_seconds": {"type": "integer", "nullable": true},
+              "boots": {"type": "array", "items": {"type": "string"}, "description": "Boot ids seen in the period, in order"},
+              "gaps": {"type": "array", "items": {"$ref": "#/components/schemas/Gap"}, "description": "Where a heartbeat came more than twice its interval after the one before, in the period"}
             }
+          },
+          "Gap": {"type": "object", "required": ["from", "to"], "properties": {"from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"}}},
+          "Usage": {
+            "type": "object",
+            "required": ["account", "period", "by", "meters"],
+            "properties": {
+              "account": {"type": "string"},
+              "period": {"type": "string"},
+              "by": {"type": "string", "enum": ["day", "week"]},
+              "meters": {"type": "array", "items": {
+                "type": "object", "required": ["meter", "unit", "points"],
+                "properties": {
+                  "meter": {"type": "string"},
+                  "unit": {"type": "string"},
+                  "points": {"type": "array", "items": {
+                    "type": "object", "required": ["cycle", "start", "quantity"],
+                    "properties": {"cycle": {"type": "string"}, "start": {"type": "string", "format": "date-time"}, "quantity": {"type": "integer"}}
+                  }}
+                }
+              }}
+            }
+          },
+          "Records": {
+            "type": "object",
+            "required": ["meeting", "records"],
+            "properties": {
+              "meeting": {"type": "string"},
+              "records": {"type": "array", "items": {"type": "object", "required": ["id", "kind", "time", "host"], "properties": {
+                "id": {"type": "string"}, "kind": {"type": "string"}, "time": {"type": "string", "format": "date-time"}, "host": {"type": "string"}
+              }}}
+            }
+          },
+          "Recording": {
+            "type": "object",
+            "required": ["recording", "meeting", "host", "account", "steps", "bytes", "sampled"],
+            "properties": {
+              "recording": {"type": "string"},
+              "meeting": {"type": "string"},
+              "host": {"type": "string"},
+              "account": {"type": "string"},
+              "steps": {"type": "array", "items": {"type": "object", "required": ["step", "started", "ended"], "properties": {
+                "step": {"type": "string"}, "started": {"type": "string", "format": "date-time"}, "ended": {"type": "string", "format": "date-time"}
+              }}},
+              "bytes": {"type": "integer", "nullable": true, "description": "The latest size sampled in the period"},
+              "sampled": {"type": "string", "format": "date-time", "nullable": true}
+            }
+          },
+          "Recordings": {
+            "type": "object",
+            "required": ["period", "recordings"],
+            "properties": {"period": {"type": "string"}, "recordings": {"type": "array", "items": {"$ref": "#/components/schemas/Recording"}}}
           },
           "Interval": {
             "type": "object",
@@ -248,18 +351,19 @@ enum OpenAPIDocument {
               "minutes": {"type": "integer"},
               "closure": {"type": "string", "enum": ["left", "ended", "host-rebooted", "host-silent", "open"]},
               "people": {"type": "array", "items": {"$ref": "#/components/schemas/Person"}},
-              "billing": {"type": "array", "description": "One meeting only: each stretch of each person's presence, billed or not and why, under the policy's participant rule", "items": {"$ref": "#/components/schemas/Stretch"}}
+              "billing": {"type": "array", "description": "One meeting only: each stretch of each person's time, billed or not and why, under the policy's participant rule (live collaboration) and its whiteboard rule", "items": {"$ref": "#/components/schemas/Stretch"}}
             }
           },
           "Stretch": {
             "type": "object",
-            "required": ["user", "start", "end", "billable", "reason"],
+            "required": ["meter", "user", "start", "end", "billable", "reason"],
             "properties": {
+              "meter": {"type": "string", "description": "The item of the meter the stretch is rated under"},
               "user": {"type": "string"},
               "start": {"type": "string", "format": "date-time"},
               "end": {"type": "string", "format": "date-time"},
               "billable": {"type": "boolean"},
-              "reason": {"type": "string", "enum": ["admin", "admin-present", "grace", "no-admin", "not-counted"]}
+              "reason": {"type": "string", "enum": ["admin", "admin-present", "grace", "no-admin", "not-counted", "whiteboard", "background-pause"]}
             }
           },
           "Meetings": {
@@ -270,7 +374,7 @@ enum OpenAPIDocument {
               "meetings": {"type": "array", "items": {"$ref": "#/components/schemas/Meeting"}}
             }
           },
-          "Hosts": {"type": "object", "required": ["hosts"], "properties": {"hosts": {"type": "array", "items": {"$ref": "#/components/schemas/Host"}}}}
+          "Hosts": {"type": "object", "required": ["period", "hosts"], "properties": {"period": {"type": "string"}, "hosts": {"type": "array", "items": {"$ref": "#/components/schemas/Host"}}}}
         }
       }
     }

@@ -40,7 +40,12 @@ public enum StoredStatement {
     /// The statement as it stood at `asOf` (usage received after a period closed is an
     /// adjustment on the next one), or with `asOf` nil the period rated with every record known now.
     public static func invoice(store: any RecordStore, policy: BillingPolicy, period: Period, asOf: Timestamp?) async throws -> Invoice {
-        let evidence = try await PolicyEvidence.load(store: store, policy: policy, period: period)
+        invoice(evidence: try await PolicyEvidence.load(store: store, policy: policy, period: period), policy: policy, period: period, asOf: asOf)
+    }
+
+    /// The same from evidence already loaded (one read for several ratings of a period).
+    public static func invoice(evidence: (records: [UsageRecord], receivedAt: [RecordID: Timestamp]), policy: BillingPolicy,
+                               period: Period, asOf: Timestamp?) -> Invoice {
         guard let asOf else { return Invoice.rate(records: evidence.records, policy: policy, period: period) }
         return Invoice.statement(records: evidence.records, receivedAt: evidence.receivedAt, policy: policy, period: period, asOf: asOf)
     }

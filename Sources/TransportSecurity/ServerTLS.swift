@@ -18,6 +18,19 @@ public struct ServerTLSSettings: Sendable, Hashable {
 
     /// Loads the files. Errors name the file, what is wrong with it, and the setting that named it.
     public func makeContext() throws(TLSFileError) -> NIOSSLContext {
+        let c = try makeConfiguration()
+        do {
+            return try NIOSSLContext(configuration: c)
+        } catch {
+            var e = TLSFileError(file: certificateFile, message: "\(certificateFile) and \(keyFile) do not make a TLS context: \(error)")
+            e.setting = "tls_certificate_file"
+            throw e
+        }
+    }
+
+    /// The configuration the files make, for servers that build their own context (the console);
+    /// `makeContext` proves that it works.
+    public func makeConfiguration() throws(TLSFileError) -> TLSConfiguration {
         let chain = try TLSFiles.certificates(certificateFile, setting: "tls_certificate_file")
         let key = try TLSFiles.privateKey(keyFile, setting: "tls_key_file")
         var c = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
@@ -26,12 +39,6 @@ public struct ServerTLSSettings: Sendable, Hashable {
             c.trustRoots = .certificates(try TLSFiles.certificates(clientCAFile, setting: "client_ca_file"))
             c.certificateVerification = .noHostnameVerification
         }
-        do {
-            return try NIOSSLContext(configuration: c)
-        } catch {
-            var e = TLSFileError(file: certificateFile, message: "\(certificateFile) and \(keyFile) do not make a TLS context: \(error)")
-            e.setting = "tls_certificate_file"
-            throw e
-        }
+        return c
     }
 }

@@ -30,14 +30,15 @@ struct AggregatorCommand: AsyncParsableCommand {
     func run() async throws {
         // The TLS files are read here, with the configuration: a bad key stops the daemon (and
         // --check-config) with the file, line and key that named it.
-        let (configuration, tls, consolePolicy) = try Daemon.loadConfiguration("meetmeter-aggregator") { () throws -> (AggregatorConfiguration, NIOSSLContext?, BillingPolicy?) in
+        let (configuration, tls, consolePolicy, consoleTLS) = try Daemon.loadConfiguration("meetmeter-aggregator") {
+            () throws -> (AggregatorConfiguration, NIOSSLContext?, BillingPolicy?, TLSConfiguration?) in
             let configuration = try AggregatorConfiguration.load(path: config)
             let policy = try configuration.console.map { (console) throws(ConfigError) in try ConsolePolicy.load(console) }
-            return (configuration, try configuration.makeTLSContext(), policy)
+            return (configuration, try configuration.makeTLSContext(), policy, try configuration.console?.makeTLSConfiguration())
         }
         for warning in configuration.warnings { Daemon.printError("meetmeter-aggregator: warning: \(warning)") }
         if daemon.checkConfig {
-            let console = configuration.console.map { ", console \($0.address) with \($0.viewers.count) token(s), policy \($0.policy)" } ?? ""
+            let console = configuration.console.map { ", console \($0.tls == nil ? "http" : "https")://\($0.address) with \($0.viewers.count) token(s), policy \($0.policy)" } ?? ""
             print("\(config): OK (listen \(configuration.listenHost):\(configuration.listenPort), \(configuration.tokens.count) agent(s) with tokens, store \(configuration.store.engine) \(configuration.store)\(console))")
             return
         }
@@ -69,7 +70,7 @@ struct AggregatorCommand: AsyncParsableCommand {
                 }
                 if let console = configuration.console, let consolePolicy {
                     let api = ConsoleAPI(settings: console, policy: consolePolicy, store: store, logger: logger)
-                    services.append(.init(service: ConsoleService(api: api, address: console.address, logger: logger)))
+                    services.append(.init(service: try ConsoleService(api: api, address: console.address, tls: consoleTLS, logger: logger)))
                 }
                 let group = ServiceGroup(configuration: .init(
                     services: services,

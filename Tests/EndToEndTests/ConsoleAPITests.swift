@@ -148,16 +148,43 @@ struct ConsoleAPITests {
         #expect(try get("/api/v1/accounts").status == 400)
         #expect(try get("/api/v1/statement?period=2026-11&format=table").status == 400)
 
-        // The hosts, for the operator.
-        let hosts = try JSONParser.parse(try get("/api/v1/hosts").body)
-        #expect((hosts["hosts"]?.arrayValue ?? []).count == 3, "\(hosts)")
+        // The hosts, for the operator: the month's heartbeats ended long before now, so each is silent.
+        let hosts = try JSONParser.parse(try get("/api/v1/hosts?period=2026-11").body)
+        let hostList = hosts["hosts"]?.arrayValue ?? []
+        #expect(hostList.count == 3, "\(hosts)")
+        #expect(hostList.allSatisfy { $0["state"]?.stringValue == "silent" && !($0["boots"]?.arrayValue ?? []).isEmpty }, "\(hosts)")
+        #expect(hostList.allSatisfy { $0["gaps"]?.arrayValue != nil && ($0["heartbeat_interval_seconds"]?.int64Value ?? 0) > 0 })
+
+        // Usage per day and per week: the month's days and the weeks whose Sunday it holds, for
+        // the account's own token, and nobody else's.
+        for by in ["day", "week"] {
+            let usage = try get("/api/v1/accounts/acct1/usage?period=2026-11&by=\(by)", token: Self.accountToken)
+            #expect(usage.status == 200, "\(usage.body)")
+            let meters = try JSONParser.parse(usage.body)["meters"]?.arrayValue ?? []
+            let cycles = meters.flatMap { ($0["points"]?.arrayValue ?? []).compactMap { $0["cycle"]?.stringValue } }
+            #expect(!cycles.isEmpty, "\(engine) usage by \(by): \(usage.body.prefix(400))")
+            #expect(cycles.allSatisfy { by == "day" ? $0.hasPrefix("2026-11-") : $0.hasPrefix("2026-W") }, "\(cycles)")
+            if let other = names.first(where: { $0 != "acct1" }) {
+                #expect(try get("/api/v1/accounts/\(other)/usage?period=2026-11&by=\(by)", token: Self.accountToken).status == 404)
+            }
+        }
+        #expect(try get("/api/v1/accounts/acct1/usage?period=2026-11&by=hour").status == 400)
+
+        // Recordings: the operator's span the accounts; an account's are its own, all of them.
+        let recordings = try JSONParser.parse(try get("/api/v1/recordings?period=2026-11").body)["recordings"]?.arrayValue ?? []
+        let ownRecordings = try JSONParser.parse(try get("/api/v1/recordings?period=2026-11", token: Self.accountToken).body)["recordings"]?.arrayValue ?? []
+        #expect(!recordings.isEmpty && recordings.allSatisfy { names.contains($0["account"]?.stringValue ?? "") }, "\(engine) recordings")
+        #expect(!ownRecordings.isEmpty && ownRecordings.allSatisfy { $0["account"]?.stringValue == "acct1" })
+        #expect(ownRecordings.count == recordings.filter { $0["account"]?.stringValue == "acct1" }.count)
+        #expect(recordings.contains { !($0["steps"]?.arrayValue ?? []).isEmpty } && recordings.contains { ($0["bytes"]?.int64Value ?? 0) > 0 })
 
         // The document describes every path served, and is served without a token.
         let document = try get("/api/v1/openapi.json", token: nil)
         #expect(document.status == 200)
         let paths = try JSONParser.parse(document.body)["paths"]?.objectValue?.keys.sorted() ?? []
-        #expect(paths == ["/api/v1/accounts", "/api/v1/accounts/{account}/statement", "/api/v1/hosts", "/api/v1/meetings",
-                          "/api/v1/meetings/{meeting}", "/api/v1/openapi.json", "/api/v1/statement"])
+        #expect(paths == ["/api/v1/accounts", "/api/v1/accounts/{account}/statement", "/api/v1/accounts/{account}/usage", "/api/v1/hosts",
+                          "/api/v1/meetings", "/api/v1/meetings/{meeting}", "/api/v1/meetings/{meeting}/records", "/api/v1/openapi.json",
+                          "/api/v1/recordings", "/api/v1/statement"])
 
         // The meetings: the operator's are report's (ids and minutes), an account's are its own.
         let reported = try JSONParser.parse(try await run(meetmeter, ["report", "--config", config, "--period", "2026-11", "--format", "json"], timeout: 300).out)
@@ -174,6 +201,13 @@ struct ConsoleAPITests {
             #expect(one.status == 200)
             let people = try JSONParser.parse(one.body)["people"]?.arrayValue ?? []
             #expect(people.contains { !($0["intervals"]?.arrayValue ?? []).isEmpty }, "presence intervals with their records")
+            // The records behind each interval are the meeting's, to be read whole.
+            let behind = try get("/api/v1/meetings/\(HTMLPath.component(own))/records?period=2026-11", token: Self.accountToken)
+            #expect(behind.status == 200)
+            let ids = Set((try JSONParser.parse(behind.body)["records"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue })
+            let cited = people.flatMap { ($0["intervals"]?.arrayValue ?? []).flatMap { [$0["join_record"]?.stringValue, $0["end_record"]?.stringValue] } }.compactMap { $0 }
+            #expect(!cited.isEmpty && cited.allSatisfy(ids.contains), "\(engine): every interval's records are among the meeting's")
+            #expect(try get("/api/v1/meetings/\(HTMLPath.component(foreign))/records?period=2026-11", token: Self.accountToken).status == 404)
         }
         // Live collaboration's grace period, shown: across the month's meetings, some general
         // user's time is billed as grace after the last moderator left, and every stretch is one
@@ -182,7 +216,9 @@ struct ConsoleAPITests {
         for m in all.prefix(12) {
             guard let id = m["meeting"]?.stringValue else { continue }
             let detail = try JSONParser.parse(try get("/api/v1/meetings/\(HTMLPath.component(id))?period=2026-11").body)
-            for s in detail["billing"]?.arrayValue ?? [] { reasons[s["reason"]?.stringValue ?? "?", default: 0] += 1 }
+            for s in detail["billing"]?.arrayValue ?? [] where s["meter"]?.stringValue == "live-collaboration" {
+                reasons[s["reason"]?.stringValue ?? "?", default: 0] += 1
+            }
         }
         #expect(Set(reasons.keys).isSubset(of: ["admin", "admin-present", "grace", "no-admin", "not-counted"]), "\(reasons)")
         #expect(reasons["grace", default: 0] > 0 && reasons["admin", default: 0] > 0, "\(engine): stretches \(reasons)")
@@ -204,7 +240,7 @@ struct ConsoleAPITests {
 @Suite struct ConsoleToolsTests {
     /// An aggregator whose console serves a few days of usage on two hosts: statements
     /// with lines, small enough to rate fast. Answers its console port and its configuration.
-    func smallConsole(_ dir: String) async throws -> (Child, port: Int, config: String) {
+    func smallConsole(_ dir: String, console extra: String = "") async throws -> (Child, port: Int, config: String) {
         let records = SyntheticUsage.records(SyntheticUsage.Shape(
             hosts: 2, days: 4, firstDay: CivilDate(year: 2026, month: 11, day: 26), meetingsPerHostPerDay: 6,
             peoplePerMeeting: 8, heartbeatSeconds: 3600, storageSampleSeconds: 6 * 3600, accounts: 2))
@@ -235,6 +271,15 @@ struct ConsoleAPITests {
             per = "minute"
             admin_roles = ["MODERATOR"]
             grace_seconds = 300
+            [[meters]]
+            item = "whiteboard"
+            measure = "whiteboard-minutes"
+            cycle = "daily"
+            lines = "per-cycle"
+            price = "1.50"
+            per = "thousand-minutes"
+            background_pause_seconds = 180
+            never_pause_clients = ["windows"]
             """.write(toFile: dir + "/billing.toml", atomically: true, encoding: .utf8)
         let port = try freePort()
         let config = dir + "/aggregator.toml"
@@ -249,6 +294,7 @@ struct ConsoleAPITests {
             address = "127.0.0.1:\(port)"
             policy = "\(dir)/billing.toml"
             operator_token_file = "\(dir)/operator.token"
+            \(extra)
             [[console.accounts]]
             account = "acct1"
             token_file = "\(dir)/acct1.token"
@@ -256,6 +302,103 @@ struct ConsoleAPITests {
         let aggregator = try Child(Paths.binary("meetmeter-aggregator"), ["--config", config], logTo: dir + "/aggregator.log")
         try await aggregator.waitForLog("console listening")
         return (aggregator, port, config)
+    }
+
+    /// The drill-down from a statement line to the time behind it, for the whiteboard: the
+    /// minute slots touched by each person's billed whiteboard stretches of each meeting, counted
+    /// per day, are the statement's whiteboard minutes of each day; clients in the background past
+    /// the rule's pause show as background-pause stretches, not billed. Usage per day is the
+    /// statement's daily quantities, and per week their sum over each week's days in the period.
+    @Test(.timeLimit(.minutes(10)))
+    func theWhiteboardsMinutesAreTheSlotsOfItsBilledStretches() async throws {
+        let dir = try Paths.temporaryDirectory("console-whiteboard")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (aggregator, port, _) = try await smallConsole(dir)
+        defer { aggregator.stop() }
+        func get(_ path: String) throws -> JSONValue {
+            let r = try HTTPGet.fetch(host: "127.0.0.1", port: port, path: path,
+                                      headers: [("Authorization", "Bearer \(ConsoleAPITests.operatorToken)")], timeoutSeconds: 60)
+            guard r.status == 200 else { throw HarnessError("\(path): \(r.status) \(r.body)") }
+            return try JSONParser.parse(r.body)
+        }
+        let period = "2026-11"
+        let statement = try get("/api/v1/statement?period=\(period)&rerate=true")
+        var billed: [String: [String: Int64]] = [:] // account → day → minutes
+        for line in statement["lines"]?.arrayValue ?? [] where line["item"]?.stringValue == "whiteboard" && line["kind"]?.stringValue == "usage" {
+            guard let account = line["account"]?.stringValue, let day = line["cycles"]?.arrayValue?.first?.stringValue,
+                  let q = line["quantity"]?.stringValue.flatMap({ Int64($0) }) else { continue }
+            billed[account, default: [:]][day, default: 0] += q
+        }
+        #expect(!billed.isEmpty, "the statement bills whiteboard minutes")
+
+        var slots: [String: [String: Int64]] = [:]
+        var reasons: [String: Int] = [:]
+        for m in try get("/api/v1/meetings?period=\(period)")["meetings"]?.arrayValue ?? [] {
+            guard let id = m["meeting"]?.stringValue, let account = m["account"]?.stringValue else { continue }
+            let detail = try get("/api/v1/meetings/\(HTMLPath.component(id))?period=\(period)")
+            var touched: [String: Set<Int64>] = [:] // user → minute slots
+            for s in detail["billing"]?.arrayValue ?? [] where s["meter"]?.stringValue == "whiteboard" {
+                let reason = s["reason"]?.stringValue ?? "?"
+                reasons[reason, default: 0] += 1
+                guard s["billable"]?.boolValue == true, let user = s["user"]?.stringValue,
+                      let a = s["start"]?.stringValue.flatMap({ Timestamp(rfc3339: $0) }),
+                      let b = s["end"]?.stringValue.flatMap({ Timestamp(rfc3339: $0) }), b > a else { continue }
+                let first = a.microseconds / 60_000_000, last = (b.microseconds - 1) / 60_000_000
+                for k in first...last { touched[user, default: []].insert(k) }
+            }
+            for (_, minutes) in touched {
+                for k in minutes {
+                    let day = String(Timestamp(microseconds: k * 60_000_000).rfc3339.prefix(10))
+                    guard day.hasPrefix(period) else { continue }
+                    slots[account, default: [:]][day, default: 0] += 1
+                }
+            }
+        }
+        #expect(Set(reasons.keys) == ["whiteboard", "background-pause"], "both kinds of whiteboard stretch: \(reasons)")
+        #expect(slots == billed, "the slots of the billed stretches are the statement's whiteboard minutes, day by day")
+
+        // Usage per day is the statement's days; per week, their sums (the period's days of each week).
+        let daily = try get("/api/v1/accounts/acct1/usage?period=\(period)&by=day")["meters"]?.arrayValue ?? []
+        let whiteboardDays = daily.first { $0["meter"]?.stringValue == "whiteboard" }?["points"]?.arrayValue ?? []
+        var perDay: [String: Int64] = [:]
+        for p in whiteboardDays { perDay[p["cycle"]?.stringValue ?? "?"] = p["quantity"]?.int64Value }
+        #expect(perDay.count == 30, "every day of November, the idle ones at zero: \(perDay.count)")
+        #expect(perDay.filter { $0.value > 0 } == (billed["acct1"] ?? [:]), "usage per day is the statement's daily whiteboard minutes")
+        let weekly = try get("/api/v1/accounts/acct1/usage?period=\(period)&by=week")["meters"]?.arrayValue ?? []
+        let weeks = weekly.first { $0["meter"]?.stringValue == "whiteboard" }?["points"]?.arrayValue ?? []
+        #expect(weeks.compactMap { $0["quantity"]?.int64Value }.reduce(0, +) == perDay.values.reduce(0, +), "the weeks hold the days")
+        #expect(!weeks.isEmpty && weeks.allSatisfy { $0["cycle"]?.stringValue?.contains("-W") == true })
+    }
+
+    /// `[console]` with a certificate: HTTPS only, the sign-in cookie marked Secure and browsers told
+    /// to keep to HTTPS; plain HTTP to the same port gets no answer.
+    @Test(.timeLimit(.minutes(5)), .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
+        && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "needs openssl and curl (apt-get install openssl curl)"))
+    func theConsoleServesHTTPSWithASecureCookie() async throws {
+        let dir = try Paths.temporaryDirectory("console-tls")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let made = try await run("/bin/sh", ["-c", """
+            cd '\(dir)' && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+              -addext subjectAltName=IP:127.0.0.1 -keyout console.key -out console.pem 2>&1
+            """], timeout: 60)
+        #expect(made.status == 0, "\(made.out)")
+        let (aggregator, port, _) = try await smallConsole(dir, console: """
+            tls_certificate_file = "\(dir)/console.pem"
+            tls_key_file = "\(dir)/console.key"
+            """)
+        defer { aggregator.stop() }
+        #expect(aggregator.log.contains("https"), "the log says the console is HTTPS")
+        let base = "https://127.0.0.1:\(port)"
+        let api = try await run("/usr/bin/curl", ["-sS", "--cacert", dir + "/console.pem", "-D", "-", "-H",
+                                                  "Authorization: Bearer \(ConsoleAPITests.operatorToken)", base + "/api/v1/accounts?period=2026-11"], timeout: 60)
+        #expect(api.status == 0 && api.out.contains(" 200") && api.out.contains("\"accounts\""), "\(api.out) \(api.err)")
+        #expect(api.out.lowercased().contains("strict-transport-security: max-age="), "\(api.out)")
+        let login = try await run("/usr/bin/curl", ["-sS", "--cacert", dir + "/console.pem", "-D", "-", "-o", "/dev/null",
+                                                    "--data-urlencode", "token=\(ConsoleAPITests.operatorToken)", base + "/console/login"], timeout: 60)
+        let cookie = login.out.split(separator: "\r\n").first { $0.lowercased().hasPrefix("set-cookie:") } ?? ""
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.hasSuffix("; Secure"), "\(login.out)")
+        let plain = try? HTTPGet.fetch(host: "127.0.0.1", port: port, path: "/api/v1/openapi.json", headers: [], timeoutSeconds: 10)
+        #expect(plain?.status != 200, "no answer over plain HTTP")
     }
 
     /// schemathesis (PyPI; scripts/install-deps.sh --test puts it in .build/python) sends the API

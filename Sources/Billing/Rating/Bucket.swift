@@ -73,3 +73,8 @@ enum Collation {
         return nil
     }
 }
+
+extension Bucket {
+    /// The cycles a statement of `period` covers for a meter of `cycle`, in order.
+    public static func cycles(of period: Period, _ cycle: Cycle) -> [Bucket] { Collation.buckets(period, cycle) }
+}

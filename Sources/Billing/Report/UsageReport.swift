@@ -13,7 +13,7 @@ public enum UsageReport {
         let d = Derivation(records: records)
         let meetings = d.meetings.filter { $0.overlaps(period.start, period.end) }.map { usage(of: $0, in: period) }
         let hosts = d.hosts.values.map { HostHealth($0) }.sorted { $0.host < $1.host }
-        return UsageDerivation(meetings: meetings, notes: d.notes, hosts: hosts)
+        return UsageDerivation(meetings: meetings, notes: d.notes, hosts: hosts, derivation: d)
     }
 
     static func usage(of m: MeetingTimeline, in period: Period) -> MeetingUsage {
@@ -55,6 +55,8 @@ public struct UsageDerivation: Sendable {
     public var meetings: [MeetingUsage]
     public var notes: DerivationNotes
     public var hosts: [HostHealth]
+    /// What the figures were derived from, for the drill-down into one meeting.
+    let derivation: Derivation
 }
 
 /// A host's signs of life in the evidence, reported beside the figures (DESIGN.md lessons).
@@ -69,6 +71,8 @@ public struct HostHealth: Sendable, Hashable {
     public var silent: Bool
     /// Stretches where a heartbeat came more than twice its interval after the one before.
     public var gaps: [Gap]
+    /// Seconds between heartbeats, as the latest heartbeat announced; nil without one.
+    public var heartbeatInterval: Int64?
 
     public struct Gap: Sendable, Hashable {
         public var from: Timestamp
@@ -81,6 +85,7 @@ public struct HostHealth: Sendable, Hashable {
         lastRecord = h.boots.map(\.lastAlive).max() ?? firstRecord
         lastHeartbeat = h.boots.last(where: { !$0.heartbeats.isEmpty })?.heartbeats.last?.time
         boots = h.boots.compactMap(\.id)
+        heartbeatInterval = h.boots.last(where: { !$0.heartbeats.isEmpty })?.heartbeats.last?.interval
         silent = h.silent
         var gaps: [Gap] = []
         var previous: (time: Timestamp, size: String, interval: Int64)?
@@ -89,5 +94,20 @@ public struct HostHealth: Sendable, Hashable {
             previous = beat
         }
         self.gaps = gaps
+    }
+}
+
+extension UsageDerivation {
+    /// The account that pays for a meeting (a breakout room pays with its parent), as rating finds
+    /// it; for a meeting not in the evidence, the host's account.
+    public func account(meeting: String?, host: String, rules: AccountRules) -> String {
+        AccountResolver(rules: rules, derivation: derivation).account(meeting: meeting, host: host)
+    }
+}
+
+extension UsageDerivation {
+    /// The records about `meeting` in the evidence (its recordings' too), in canonical order, each once.
+    public func records(meeting: String) -> [UsageRecord] {
+        derivation.evidence.records.filter { $0.payload.meeting == meeting }
     }
 }

@@ -33,12 +33,12 @@ extension ConsoleAPI {
                 return page
             }
             var response = Response(status: .seeOther, headers: [.location: "/console/"])
-            response.headers[.setCookie] = "\(Self.cookie)=\(token); Path=/console; HttpOnly; SameSite=Strict"
+            response.headers[.setCookie] = "\(Self.cookie)=\(token); Path=/console; HttpOnly; SameSite=Strict\(https ? "; Secure" : "")"
             return response
         }
         router.post("/console/logout") { _, _ in
             var response = Response(status: .seeOther, headers: [.location: "/console/login"])
-            response.headers[.setCookie] = "\(Self.cookie)=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0"
+            response.headers[.setCookie] = "\(Self.cookie)=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0\(https ? "; Secure" : "")"
             return response
         }
         router.get("/console/") { request, _ in
@@ -48,24 +48,45 @@ extension ConsoleAPI {
             let account = try pathParameter(context, "account")
             return try await signedIn(request) { viewer in
                 guard viewer.sees(account) else { return notFoundPage() }
-                return try await accountPage(request, account: account)
+                return try await accountPage(request, account: account, viewer: viewer)
             }
         }
         router.get("/console/meetings/:meeting") { request, context in
             let id = try pathParameter(context, "meeting")
             return try await signedIn(request) { viewer in
                 let period = try period(request)
-                let (all, records) = try await meetingsAndRecords(period)
-                guard let meeting = all.first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account) else {
+                let drill = try await meetingsAndDerivation(period)
+                guard let meeting = drill.meetings.first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account) else {
                     return notFoundPage()
                 }
-                return meetingPage(meeting, stretches: stretches(id, records), period: period)
+                return meetingPage(meeting, stretches: drill.derivation.stretches(meeting: id, policy: policy),
+                                   records: drill.derivation.records(meeting: id), period: period)
+            }
+        }
+        router.get("/console/meetings/:meeting/records/:record") { request, context in
+            let id = try pathParameter(context, "meeting")
+            let recordID = try pathParameter(context, "record")
+            return try await signedIn(request) { viewer in
+                let period = try period(request)
+                let meetings = try await meetings(period)
+                guard let meeting = meetings.first(where: { $0.usage.meeting == id }), viewer.sees(meeting.account),
+                      let record = try await reading("the records of meeting \(id)", { try await store.records(meetings: [id]) })
+                          .first(where: { $0.id.rawValue == recordID })
+                else { return notFoundPage() }
+                return recordPage(record, meeting: meeting, period: period, viewer: viewer)
+            }
+        }
+        router.get("/console/recordings") { request, _ in
+            try await signedIn(request) { viewer in
+                let period = try period(request)
+                return recordingsPage(try await recordings(period).filter { viewer.sees($0.account) }, period: period, viewer: viewer)
             }
         }
         router.get("/console/hosts") { request, _ in
             try await signedIn(request) { viewer in
                 guard viewer.isOperator else { return notFoundPage() }
-                return try await hostsPage()
+                let period = try period(request)
+                return hostsPage(try await hosts(period), period: period)
             }
         }
     }
@@ -86,8 +107,8 @@ extension ConsoleAPI {
 
     func nav(_ viewer: ConsoleSettings.Viewer.Scope, period: Period? = nil) -> [(String, String)] {
         let query = period.map { "?period=\($0.label)" } ?? ""
-        var links = [("Accounts", "/console/\(query)")]
-        if viewer.isOperator { links.append(("Hosts", "/console/hosts")) }
+        var links = [("Accounts", "/console/\(query)"), ("Recordings", "/console/recordings\(query)")]
+        if viewer.isOperator { links.append(("Hosts", "/console/hosts\(query)")) }
         return links
     }
 
@@ -157,16 +178,21 @@ extension ConsoleAPI {
         return html(HTML.page(title: "Usage \(period.label)", nav: nav(viewer, period: period), body))
     }
 
-    func accountPage(_ request: Request, account: String) async throws -> Response {
+    func accountPage(_ request: Request, account: String, viewer: ConsoleSettings.Viewer.Scope) async throws -> Response {
         let period = try period(request)
-        let invoice = try await reading("the statement of \(period.label)") {
-            try await StoredStatement.invoice(store: store, policy: policy, period: period, asOf: now())
-        }.restricted(to: account)
+        let evidence = try await evidence(period)
+        let invoice = StoredStatement.invoice(evidence: evidence, policy: policy, period: period, asOf: now()).restricted(to: account)
         let digits = invoice.amountDigits
         var plots = ""
-        for series in UsagePlot.series(invoice, account: account) {
-            plots += "<h2>\(HTML.escape(series.meter))</h2>\n" + UsagePlot.svg(title: "\(series.meter) per cycle", unit: series.unit, bars: series.bars) + "\n"
+        let daily = Self.usage(evidence, policy: policy, account: account, period: period, by: .day)
+        let weekly = Self.usage(evidence, policy: policy, account: account, period: period, by: .week)
+        for (day, week) in zip(daily, weekly) {
+            plots += "<h3>\(HTML.escape(day.meter))</h3>\n<div class=\"plots\">"
+            plots += UsagePlot.svg(title: "\(day.meter) per day", unit: day.unit, bars: day.points.map { ($0.cycle.label, $0.quantity) }, by: "day")
+            plots += UsagePlot.svg(title: "\(week.meter) per week", unit: week.unit, bars: week.points.map { ($0.cycle.label, $0.quantity) }, by: "week")
+            plots += "</div>\n"
         }
+        if !plots.isEmpty { plots = "<h2>Usage per day and per week</h2>\n" + plots }
         var rows = ""
         for line in invoice.lines {
             let what = [line.description ?? line.item, line.detail].compactMap { $0 }.joined(separator: " · ")
@@ -203,54 +229,137 @@ extension ConsoleAPI {
             \(meetingRows)
             </tbody></table></div>
             """
-        return html(HTML.page(title: "\(account) \(period.label)", nav: [("Accounts", "/console/?period=\(period.label)")], body))
+        return html(HTML.page(title: "\(account) \(period.label)", nav: nav(viewer, period: period), body))
     }
 
-    func meetingPage(_ meeting: AccountedMeeting, stretches: [BillableStretch], period: Period) -> Response {
+    func meetingPage(_ meeting: AccountedMeeting, stretches: [BillableStretch], records: [UsageRecord], period: Period) -> Response {
         let m = meeting.usage
+        let recordLink = { (id: RecordID) in
+            "/console/meetings/\(HTML.component(m.meeting))/records/\(HTML.component(id.rawValue))?period=\(period.label)"
+        }
+        func code(_ id: RecordID?) -> String {
+            guard let id else { return "–" }
+            return "<a href=\"\(HTML.escape(recordLink(id)))\"><code>\(HTML.escape(id.rawValue))</code></a>"
+        }
         var rows = ""
         for p in m.users {
             for i in p.intervals {
                 rows += "<tr data-user=\"\(HTML.escape(p.user))\"><td>\(HTML.escape(p.user))</td><td>\(HTML.escape(i.role))</td>"
                 rows += "<td>\(i.start.rfc3339)</td><td>\(i.end.rfc3339)</td><td>\(i.closure.rawValue)</td>"
-                rows += "<td><code>\(HTML.escape(i.joinRecord.rawValue))</code><br><code>\(HTML.escape(i.endRecord?.rawValue ?? "–"))</code></td></tr>\n"
+                rows += "<td>\(code(i.joinRecord))<br>\(code(i.endRecord))</td></tr>\n"
             }
         }
+        var stretchRows = ""
+        for s in stretches {
+            stretchRows += "<tr data-reason=\"\(s.reason.rawValue)\"><td>\(HTML.escape(s.meter))</td><td>\(HTML.escape(s.user))</td>"
+            stretchRows += "<td>\(s.start.rfc3339)</td><td>\(s.end.rfc3339)</td><td>\(s.billable ? "billed" : "not billed")</td><td>\(s.reason.rawValue)</td></tr>\n"
+        }
+        if stretchRows.isEmpty { stretchRows = "<tr><td colspan=\"6\" class=\"muted\">The policy bills no time of people in this meeting.</td></tr>" }
         let account = "/console/accounts/\(HTML.component(meeting.account))?period=\(period.label)"
         let body = """
             <h1>\(HTML.escape(m.name ?? m.meeting))</h1>
             <p class="muted">\(HTML.escape(m.meeting)) on \(HTML.escape(m.host)), account <a href="\(HTML.escape(account))">\(HTML.escape(meeting.account))</a>,
             \(m.start.rfc3339) to \(m.end?.rfc3339 ?? "still open"), \(m.minutes) minutes</p>
-            \(TimelinePlot.svg(m, stretches: stretches))
+            \(TimelinePlot.svg(m, stretches: stretches, records: records, link: recordLink))
             <p class="legend"><span class="key admin"></span> moderator <span class="key admin-present"></span> billed, a moderator present
-            <span class="key grace"></span> billed, grace after the last moderator left <span class="key no-admin"></span> not billed, no moderator</p>
+            <span class="key grace"></span> billed, grace after the last moderator left <span class="key no-admin"></span> not billed, no moderator
+            <span class="key whiteboard"></span> whiteboard, billed <span class="key background-pause"></span> whiteboard, paused in the background
+            <span class="key mark"></span> a record (open it)</p>
             <h2>Presence, and the records behind it</h2>
             <div class="scroll"><table id="presence">
             <thead><tr><th>Person</th><th>Role</th><th>From</th><th>To</th><th>Ended by</th><th>Records (join, end)</th></tr></thead>
             <tbody>
             \(rows)
             </tbody></table></div>
+            <h2>Billed and not, and why</h2>
+            <div class="scroll"><table id="stretches">
+            <thead><tr><th>Meter</th><th>Person</th><th>From</th><th>To</th><th>Billed</th><th>Why</th></tr></thead>
+            <tbody>
+            \(stretchRows)
+            </tbody></table></div>
             """
         return html(HTML.page(title: m.name ?? m.meeting, nav: [("Accounts", "/console/?period=\(period.label)"), (meeting.account, account)], body))
     }
 
-    func hostsPage() async throws -> Response {
-        let hosts = try await reading("hosts") { try await store.hostHealth() }
+    func recordPage(_ record: UsageRecord, meeting: AccountedMeeting, period: Period, viewer: ConsoleSettings.Viewer.Scope) -> Response {
+        let line = RecordCodec.encode(record)
         var rows = ""
-        for h in hosts {
-            rows += "<tr data-host=\"\(HTML.escape(h.host))\"><td>\(HTML.escape(h.host))</td><td class=\"num\">\(h.recordCount)</td>"
-            rows += "<td>\(h.lastRecordTime.rfc3339)</td><td>\(h.lastReceived.rfc3339)</td><td class=\"num\">\(h.lagMicroseconds / 1_000_000) s</td>"
-            rows += "<td>\(h.lastHeartbeat.map(\.rfc3339) ?? "never")</td></tr>\n"
+        if case .object(let fields) = Self.json(record) {
+            for key in fields.keys.sorted() {
+                let value = fields[key].map { v -> String in
+                    if case .string(let text) = v { return text }
+                    return v.serialized
+                } ?? ""
+                rows += "<tr data-field=\"\(HTML.escape(key))\"><th>\(HTML.escape(key))</th><td>\(HTML.escape(value))</td></tr>\n"
+            }
         }
-        if hosts.isEmpty { rows = "<tr><td colspan=\"6\" class=\"muted\">No host has sent a record yet.</td></tr>" }
+        let back = "/console/meetings/\(HTML.component(meeting.usage.meeting))?period=\(period.label)"
         let body = """
-            <h1>Hosts</h1>
-            <div class="scroll"><table id="hosts">
-            <thead><tr><th>Host</th><th class="num">Records</th><th>Last record</th><th>Last received</th><th class="num">Lag</th><th>Last heartbeat</th></tr></thead>
+            <h1>Record <code>\(HTML.escape(record.id.rawValue))</code></h1>
+            <p class="muted">\(HTML.escape(record.kind.rawValue)) at \(record.time.rfc3339) from \(HTML.escape(record.host)), in
+            <a href="\(HTML.escape(back))">\(HTML.escape(meeting.usage.name ?? meeting.usage.meeting))</a></p>
+            <div class="scroll"><table id="record"><tbody>
+            \(rows)
+            </tbody></table></div>
+            <h2>As sent (meetmeter-protocol(7))</h2>
+            <pre class="line">\(HTML.escape(line))</pre>
+            """
+        return html(HTML.page(title: "Record \(record.id.rawValue)", nav: nav(viewer, period: period), body))
+    }
+
+    func recordingsPage(_ recordings: [Recording], period: Period, viewer: ConsoleSettings.Viewer.Scope) -> Response {
+        var rows = ""
+        for r in recordings {
+            let steps = r.steps.map { "\($0.step) \($0.ended.rfc3339)" }.joined(separator: "<br>")
+            let meeting = "/console/meetings/\(HTML.component(r.meeting))?period=\(period.label)"
+            rows += "<tr data-recording=\"\(HTML.escape(r.recording))\"><td><code>\(HTML.escape(r.recording))</code></td>"
+            rows += "<td><a href=\"\(HTML.escape(meeting))\">\(HTML.escape(r.meeting))</a></td><td>\(HTML.escape(r.account))</td>"
+            rows += "<td>\(HTML.escape(r.host))</td><td>\(steps.isEmpty ? "–" : steps)</td>"
+            rows += "<td class=\"num\" data-field=\"bytes\">\(r.bytes.map { Self.megabytes($0) } ?? "–")</td><td>\(r.sampled?.rfc3339 ?? "–")</td></tr>\n"
+        }
+        if rows.isEmpty { rows = "<tr><td colspan=\"7\" class=\"muted\">No recording was processed or sampled in this period.</td></tr>" }
+        let body = """
+            <h1>Recordings, \(HTML.escape(period.label))</h1>
+            <div class="periods"><a href="/console/recordings?period=\(period.previous.label)">← \(period.previous.label)</a>
+            <a href="/console/recordings?period=\(period.next.label)">\(period.next.label) →</a></div>
+            <div class="scroll"><table id="recordings">
+            <thead><tr><th>Recording</th><th>Meeting</th><th>Account</th><th>Host</th><th>Processed</th><th class="num">Size</th><th>Sampled</th></tr></thead>
             <tbody>
             \(rows)
             </tbody></table></div>
             """
-        return html(HTML.page(title: "Hosts", nav: nav(.operator_), body))
+        return html(HTML.page(title: "Recordings \(period.label)", nav: nav(viewer, period: period), body))
+    }
+
+    /// Bytes as decimal megabytes with one decimal, as storage is billed in megabytes.
+    static func megabytes(_ bytes: Int64) -> String {
+        let tenths = (bytes + 50_000) / 100_000
+        return "\(tenths / 10).\(tenths % 10) MB"
+    }
+
+    func hostsPage(_ hosts: [HostReport], period: Period) -> Response {
+        var rows = ""
+        for report in hosts {
+            let h = report.stored
+            let gaps = report.derived?.gaps ?? []
+            let gapText = gaps.isEmpty ? "none" : gaps.map { "\($0.from.rfc3339) to \($0.to.rfc3339)" }.joined(separator: "<br>")
+            rows += "<tr data-host=\"\(HTML.escape(h.host))\" data-state=\"\(report.state)\"><td>\(HTML.escape(h.host))</td>"
+            rows += "<td><span class=\"state \(report.state)\">\(report.state)</span></td><td class=\"num\">\(h.recordCount)</td>"
+            rows += "<td>\(h.lastRecordTime.rfc3339)</td><td>\(h.lastReceived.rfc3339)</td><td class=\"num\">\(h.lagMicroseconds / 1_000_000) s</td>"
+            rows += "<td>\(h.lastHeartbeat.map(\.rfc3339) ?? "never")</td><td class=\"num\">\(report.derived?.boots.count ?? 0)</td><td>\(gapText)</td></tr>\n"
+        }
+        if hosts.isEmpty { rows = "<tr><td colspan=\"9\" class=\"muted\">No host has sent a record yet.</td></tr>" }
+        let body = """
+            <h1>Hosts</h1>
+            <p class="muted">Boots and heartbeat gaps in \(HTML.escape(period.label)); the rest as of now. A host is silent when its
+            heartbeats are more than two intervals late, catching up when its latest record arrived more than two intervals after it was
+            written (its agent is draining its spool). The agent's spool size is on its own metrics (meetmeter-agent(8), METRICS).</p>
+            <div class="scroll"><table id="hosts">
+            <thead><tr><th>Host</th><th>State</th><th class="num">Records</th><th>Last record</th><th>Last received</th><th class="num">Lag</th><th>Last heartbeat</th><th class="num">Boots</th><th>Heartbeat gaps</th></tr></thead>
+            <tbody>
+            \(rows)
+            </tbody></table></div>
+            """
+        return html(HTML.page(title: "Hosts", nav: nav(.operator_, period: period), body))
     }
 }

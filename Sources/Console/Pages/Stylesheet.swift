@@ -36,6 +36,17 @@ enum Stylesheet {
         .timeline rect.stretch.admin-present, .key.admin-present { fill: #2f8f4e; background: #2f8f4e; }
         .timeline rect.stretch.grace, .key.grace { fill: var(--grace); background: var(--grace); }
         .timeline rect.stretch.no-admin, .key.no-admin, .timeline rect.stretch.not-counted { fill: #b9c2cc; background: #b9c2cc; }
+        .timeline rect.stretch.whiteboard, .key.whiteboard { fill: #7b4fb3; background: #7b4fb3; }
+        .timeline rect.stretch.background-pause, .key.background-pause { fill: #d9c8ee; background: #d9c8ee; }
+        .timeline circle.mark, .key.mark { fill: #fff; stroke: var(--ink); stroke-width: 1.5; background: #fff; border: 1.5px solid var(--ink); border-radius: 50%; }
+        .timeline a:focus circle.mark, .timeline a:hover circle.mark { fill: var(--grace); }
+        .plots { display: flex; flex-wrap: wrap; gap: .5rem; }
+        .plots .plot { flex: 1 1 18rem; margin: 0; }
+        h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
+        pre.line { white-space: pre-wrap; word-break: break-all; background: #fff; border: 1px solid var(--line); padding: .6rem; font-size: .85rem; }
+        #record th { width: 10rem; }
+        #record td { white-space: normal; word-break: break-word; }
+        .state.current { color: #2f8f4e; } .state.silent { color: #a3262a; font-weight: 600; } .state.catching-up { color: #9a5d00; }
         .legend { font-size: .85rem; color: var(--muted); }
         .key { display: inline-block; width: .9rem; height: .6rem; margin: 0 .2rem 0 .6rem; }
         form.login { display: flex; flex-direction: column; gap: .6rem; max-width: 24rem; }

@@ -85,6 +85,11 @@ try:
     check(due == dues[account], f"{account}'s page shows its due {due} == {dues[account]}")
     bars = driver.find_elements(By.CSS_SELECTOR, "svg.plot rect.bar")
     check(len(bars) > 0, f"its usage is drawn: {len(bars)} bars")
+    days = driver.find_elements(By.CSS_SELECTOR, "svg.usage[data-by=day] rect.bar")
+    weeks = driver.find_elements(By.CSS_SELECTOR, "svg.usage[data-by=week] rect.bar")
+    check(len(days) > 0 and len(weeks) > 0, f"per day ({len(days)} bars) and per week ({len(weeks)} bars)")
+    check(all(b.get_attribute("data-cycle").startswith(period + "-") for b in days)
+          and all("-W" in b.get_attribute("data-cycle") for b in weeks), "each bar labelled with its day or its ISO week")
     amounts = [r.find_element(By.CSS_SELECTOR, "td[data-field=amount]").text for r in driver.find_elements(By.CSS_SELECTOR, "#lines tr[data-item]")]
     wanted = [l["amount"] for l in expected["lines"] if l["account"] == account]
     check(amounts == wanted, f"its statement's lines are report's: {len(amounts)} lines")
@@ -114,10 +119,36 @@ try:
             graced = href
             break
     check(graced is not None, f"a meeting's timeline shows the grace period after the last moderator left ({len(hrefs)} meetings looked at)")
+    paused = None
+    for href in hrefs:
+        driver.get(href)
+        if driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.stretch.background-pause"):
+            paused = href
+            break
+    check(paused is not None, "a meeting's timeline shows the whiteboard paused while a client was in the background")
+    driver.get(graced)
     shot("meeting")
+    marks = driver.find_elements(By.CSS_SELECTOR, "svg.timeline a circle.mark")
+    check(len(marks) > 0, f"the records are marks on the timeline: {len(marks)}")
+    record = marks[0].get_attribute("data-record")
+    driver.execute_script("arguments[0].closest('a').dispatchEvent(new MouseEvent('click', {bubbles: true}))", marks[0])
+    WebDriverWait(driver, 60).until(lambda d: "/records/" in d.current_url)
+    shown_id = driver.find_element(By.CSS_SELECTOR, "#record tr[data-field=id] td").text
+    check(shown_id == record, f"a mark opens its record: {shown_id}")
+    check(record in driver.find_element(By.CSS_SELECTOR, "pre.line").text, "with the line as it was sent")
+    said = errors()
+    check(said == [], f"no console errors on the meeting and record pages: {said}")
+    shot("record")
+
+    driver.get(base + f"/console/recordings?period={period}")
+    recs = driver.find_elements(By.CSS_SELECTOR, "#recordings tr[data-recording]")
+    check(len(recs) > 0, f"the operator sees the period's recordings: {len(recs)}")
 
     driver.get(base + "/console/hosts")
-    check(len(driver.find_elements(By.CSS_SELECTOR, "#hosts tr[data-host]")) > 0, "the operator sees the hosts")
+    hosts = driver.find_elements(By.CSS_SELECTOR, "#hosts tr[data-host]")
+    check(len(hosts) > 0, "the operator sees the hosts")
+    states = {h.get_attribute("data-state") for h in hosts}
+    check(states <= {"current", "catching-up", "silent", "no-heartbeat"} and states, f"each with its state: {states}")
     shot("hosts")
 
     driver.set_window_size(390, 844)
@@ -142,6 +173,9 @@ try:
         check("Not found" in driver.find_element(By.TAG_NAME, "h1").text, f"and not {other}'s page")
     driver.get(base + "/console/hosts")
     check("Not found" in driver.find_element(By.TAG_NAME, "h1").text, "nor the hosts")
+    driver.get(base + f"/console/recordings?period={period}")
+    owners = {r.find_elements(By.TAG_NAME, "td")[2].text for r in driver.find_elements(By.CSS_SELECTOR, "#recordings tr[data-recording]")}
+    check(owners == {account}, f"and only its own recordings: {owners}")
 finally:
     driver.quit()
 print("all checks passed")
