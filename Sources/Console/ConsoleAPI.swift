@@ -68,7 +68,7 @@ public struct ConsoleAPI: Sendable {
     }
 
     /// `GET /api/v1/accounts?period=P`: each account's charges and what it is due (only the
-    /// viewer's own for an account token).
+    /// viewer's own for an account token), and whether the period has closed.
     func accounts(_ request: Request) async throws -> Response {
         let viewer = try viewer(request)
         let at = asOf(request)
@@ -77,6 +77,10 @@ public struct ConsoleAPI: Sendable {
         guard case .object(var whole) = InvoiceRendering.jsonValue(invoice) else { throw ConsoleError(status: .internalServerError, message: "no statement") }
         for key in ["lines", "notes", "warnings"] { whole[key] = nil }
         whole["as_of"] = at.map { .string($0.rfc3339) } ?? .null
+        // Closed: usage received from now on for the period is an adjustment on a later statement.
+        let closes = policy.closing.closes(invoice.period)
+        whole["closes"] = .string(closes.rfc3339)
+        whole["closed"] = at.map { .bool($0 >= closes) } ?? .null
         return Answer.json(.object(whole))
     }
 

@@ -199,13 +199,15 @@ enum OpenAPIDocument {
           },
           "Accounts": {
             "type": "object",
-            "required": ["period", "from", "to", "currency", "accounts", "total"],
+            "required": ["period", "from", "to", "currency", "accounts", "total", "closes", "closed"],
             "properties": {
               "period": {"type": "string"},
               "from": {"type": "string", "format": "date-time"},
               "to": {"type": "string", "format": "date-time"},
               "currency": {"type": "string"},
               "as_of": {"type": "string", "format": "date-time", "nullable": true},
+              "closes": {"type": "string", "format": "date-time", "description": "When the period closes ([closing] grace_days after its end): usage received later is an adjustment on a later statement"},
+              "closed": {"type": "boolean", "nullable": true, "description": "Closed at as_of; null with rerate=true"},
               "accounts": {"type": "array", "items": {"$ref": "#/components/schemas/AccountTotal"}},
               "total": {"$ref": "#/components/schemas/Decimal"}
             }

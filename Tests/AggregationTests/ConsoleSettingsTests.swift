@@ -51,7 +51,12 @@ import Testing
             ("[console]\noperator_token_file = \"\(dir)/operator\"\ntokens = 1\n", 3, "console.tokens"),
             ("[console]\noperator_token_file = \"\(dir)/operator\"\naddress = \"7880\"\n", 3, "console.address"),
         ]
-        for (text, line, key) in cases {
+        // HTTPS needs both files: the one given is named, at its line.
+        let tlsCases: [(String, Int?, String)] = [
+            ("[console]\noperator_token_file = \"\(dir)/operator\"\ntls_certificate_file = \"\(dir)/c.pem\"\n", 3, "console.tls_certificate_file"),
+            ("[console]\noperator_token_file = \"\(dir)/operator\"\ntls_key_file = \"\(dir)/c.key\"\n", 3, "console.tls_key_file"),
+        ]
+        for (text, line, key) in cases + tlsCases {
             do {
                 _ = try load(text)
                 Issue.record("accepted: \(text)")
@@ -60,5 +65,26 @@ import Testing
                 if let line { #expect(error.line == line, "\(text): \(error)") }
             }
         }
+    }
+
+    /// The certificate's files are read when the daemon starts: one that cannot be read is named
+    /// with the line and key that named it.
+    @Test func anUnreadableCertificateIsNamed() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let c = try #require(try load("""
+            [console]
+            operator_token_file = "\(dir)/operator"
+            tls_certificate_file = "\(dir)/missing.pem"
+            tls_key_file = "\(dir)/missing.key"
+            """).console)
+        #expect(c.tls != nil)
+        do {
+            _ = try c.makeTLSConfiguration()
+            Issue.record("a missing certificate was accepted")
+        } catch {
+            #expect(error.key == "console.tls_certificate_file" && error.line == 3, "\(error)")
+            #expect("\(error)".contains("missing.pem"), "\(error)")
+        }
+        #expect(try load("[console]\noperator_token_file = \"\(dir)/operator\"\n").console?.makeTLSConfiguration() == nil)
     }
 }

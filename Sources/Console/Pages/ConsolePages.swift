@@ -154,6 +154,9 @@ extension ConsoleAPI {
         }
         if case .account(let own) = viewer { invoice = invoice.restricted(to: own) }
         let digits = invoice.amountDigits
+        let closes = policy.closing.closes(period)
+        let closing = now() >= closes ? "Closed on \(HTML.time(closes)): usage that arrives later is an adjustment on a later statement."
+            : "Open until \(HTML.time(closes)); the figures may still grow."
         var rows = ""
         for a in invoice.accounts {
             let link = "/console/accounts/\(HTML.component(a.account))?period=\(period.label)"
@@ -168,6 +171,7 @@ extension ConsoleAPI {
             <h1>Usage, \(HTML.escape(period.label)) <span class="muted">(\(HTML.escape(invoice.currency)))</span></h1>
             <div class="periods"><a href="/console/?period=\(period.previous.label)">← \(period.previous.label)</a>
             <a href="/console/?period=\(period.next.label)">\(period.next.label) →</a></div>
+            <p class="muted" id="closing">\(HTML.escape(closing))</p>
             <div class="scroll"><table id="accounts">
             <thead><tr><th>Account</th><th class="num">Charges</th><th class="num">Carried in</th><th class="num">Carried out</th><th class="num">Due</th></tr></thead>
             <tbody>
@@ -206,7 +210,7 @@ extension ConsoleAPI {
         for m in try await meetings(period) where m.account == account {
             let link = "/console/meetings/\(HTML.component(m.usage.meeting))?period=\(period.label)"
             meetingRows += "<tr data-meeting=\"\(HTML.escape(m.usage.meeting))\"><td><a href=\"\(HTML.escape(link))\">\(HTML.escape(m.usage.name ?? m.usage.meeting))</a></td>"
-            meetingRows += "<td>\(m.usage.start.rfc3339)</td><td class=\"num\">\(m.usage.users.count)</td><td class=\"num\">\(m.usage.minutes)</td></tr>\n"
+            meetingRows += "<td>\(HTML.time(m.usage.start))</td><td class=\"num\">\(m.usage.users.count)</td><td class=\"num\">\(m.usage.minutes)</td></tr>\n"
         }
         if meetingRows.isEmpty { meetingRows = "<tr><td colspan=\"4\" class=\"muted\">No meeting in this period.</td></tr>" }
         let base = "/console/accounts/\(HTML.component(account))"
@@ -245,21 +249,21 @@ extension ConsoleAPI {
         for p in m.users {
             for i in p.intervals {
                 rows += "<tr data-user=\"\(HTML.escape(p.user))\"><td>\(HTML.escape(p.user))</td><td>\(HTML.escape(i.role))</td>"
-                rows += "<td>\(i.start.rfc3339)</td><td>\(i.end.rfc3339)</td><td>\(i.closure.rawValue)</td>"
+                rows += "<td>\(HTML.time(i.start))</td><td>\(HTML.time(i.end))</td><td>\(i.closure.rawValue)</td>"
                 rows += "<td>\(code(i.joinRecord))<br>\(code(i.endRecord))</td></tr>\n"
             }
         }
         var stretchRows = ""
         for s in stretches {
             stretchRows += "<tr data-reason=\"\(s.reason.rawValue)\"><td>\(HTML.escape(s.meter))</td><td>\(HTML.escape(s.user))</td>"
-            stretchRows += "<td>\(s.start.rfc3339)</td><td>\(s.end.rfc3339)</td><td>\(s.billable ? "billed" : "not billed")</td><td>\(s.reason.rawValue)</td></tr>\n"
+            stretchRows += "<td>\(HTML.time(s.start))</td><td>\(HTML.time(s.end))</td><td>\(s.billable ? "billed" : "not billed")</td><td>\(s.reason.rawValue)</td></tr>\n"
         }
         if stretchRows.isEmpty { stretchRows = "<tr><td colspan=\"6\" class=\"muted\">The policy bills no time of people in this meeting.</td></tr>" }
         let account = "/console/accounts/\(HTML.component(meeting.account))?period=\(period.label)"
         let body = """
             <h1>\(HTML.escape(m.name ?? m.meeting))</h1>
             <p class="muted">\(HTML.escape(m.meeting)) on \(HTML.escape(m.host)), account <a href="\(HTML.escape(account))">\(HTML.escape(meeting.account))</a>,
-            \(m.start.rfc3339) to \(m.end?.rfc3339 ?? "still open"), \(m.minutes) minutes</p>
+            \(HTML.time(m.start)) to \(m.end.map(HTML.time) ?? "still open"), \(m.minutes) minutes</p>
             \(TimelinePlot.svg(m, stretches: stretches, records: records, link: recordLink))
             <p class="legend"><span class="key admin"></span> moderator <span class="key admin-present"></span> billed, a moderator present
             <span class="key grace"></span> billed, grace after the last moderator left <span class="key no-admin"></span> not billed, no moderator
@@ -296,7 +300,7 @@ extension ConsoleAPI {
         let back = "/console/meetings/\(HTML.component(meeting.usage.meeting))?period=\(period.label)"
         let body = """
             <h1>Record <code>\(HTML.escape(record.id.rawValue))</code></h1>
-            <p class="muted">\(HTML.escape(record.kind.rawValue)) at \(record.time.rfc3339) from \(HTML.escape(record.host)), in
+            <p class="muted">\(HTML.escape(record.kind.rawValue)) at \(HTML.time(record.time)) from \(HTML.escape(record.host)), in
             <a href="\(HTML.escape(back))">\(HTML.escape(meeting.usage.name ?? meeting.usage.meeting))</a></p>
             <div class="scroll"><table id="record"><tbody>
             \(rows)
@@ -310,12 +314,12 @@ extension ConsoleAPI {
     func recordingsPage(_ recordings: [Recording], period: Period, viewer: ConsoleSettings.Viewer.Scope) -> Response {
         var rows = ""
         for r in recordings {
-            let steps = r.steps.map { "\($0.step) \($0.ended.rfc3339)" }.joined(separator: "<br>")
+            let steps = r.steps.map { "\($0.step) \(HTML.time($0.ended))" }.joined(separator: "<br>")
             let meeting = "/console/meetings/\(HTML.component(r.meeting))?period=\(period.label)"
             rows += "<tr data-recording=\"\(HTML.escape(r.recording))\"><td><code>\(HTML.escape(r.recording))</code></td>"
             rows += "<td><a href=\"\(HTML.escape(meeting))\">\(HTML.escape(r.meeting))</a></td><td>\(HTML.escape(r.account))</td>"
             rows += "<td>\(HTML.escape(r.host))</td><td>\(steps.isEmpty ? "–" : steps)</td>"
-            rows += "<td class=\"num\" data-field=\"bytes\">\(r.bytes.map { Self.megabytes($0) } ?? "–")</td><td>\(r.sampled?.rfc3339 ?? "–")</td></tr>\n"
+            rows += "<td class=\"num\" data-field=\"bytes\">\(r.bytes.map { Self.megabytes($0) } ?? "–")</td><td>\(r.sampled.map(HTML.time) ?? "–")</td></tr>\n"
         }
         if rows.isEmpty { rows = "<tr><td colspan=\"7\" class=\"muted\">No recording was processed or sampled in this period.</td></tr>" }
         let body = """
@@ -342,11 +346,11 @@ extension ConsoleAPI {
         for report in hosts {
             let h = report.stored
             let gaps = report.derived?.gaps ?? []
-            let gapText = gaps.isEmpty ? "none" : gaps.map { "\($0.from.rfc3339) to \($0.to.rfc3339)" }.joined(separator: "<br>")
+            let gapText = gaps.isEmpty ? "none" : gaps.map { "\(HTML.time($0.from)) to \(HTML.time($0.to))" }.joined(separator: "<br>")
             rows += "<tr data-host=\"\(HTML.escape(h.host))\" data-state=\"\(report.state)\"><td>\(HTML.escape(h.host))</td>"
             rows += "<td><span class=\"state \(report.state)\">\(report.state)</span></td><td class=\"num\">\(h.recordCount)</td>"
-            rows += "<td>\(h.lastRecordTime.rfc3339)</td><td>\(h.lastReceived.rfc3339)</td><td class=\"num\">\(h.lagMicroseconds / 1_000_000) s</td>"
-            rows += "<td>\(h.lastHeartbeat.map(\.rfc3339) ?? "never")</td><td class=\"num\">\(report.derived?.boots.count ?? 0)</td><td>\(gapText)</td></tr>\n"
+            rows += "<td>\(HTML.time(h.lastRecordTime))</td><td>\(HTML.time(h.lastReceived))</td><td class=\"num\">\(h.lagMicroseconds / 1_000_000) s</td>"
+            rows += "<td>\(h.lastHeartbeat.map(HTML.time) ?? "never")</td><td class=\"num\">\(report.derived?.boots.count ?? 0)</td><td>\(gapText)</td></tr>\n"
         }
         if hosts.isEmpty { rows = "<tr><td colspan=\"9\" class=\"muted\">No host has sent a record yet.</td></tr>" }
         let body = """

@@ -1,3 +1,5 @@
+import UsageRecords
+
 /// HTML made by hand, escaped at every value: the console's pages are few and static in shape,
 /// and a template engine would add a dependency and a second language for four tables.
 enum HTML {
@@ -16,6 +18,13 @@ enum HTML {
             }
         }
         return out
+    }
+
+    /// A time as people read it on a page: UTC to the second, `2026-11-29 23:00:00`. (The API
+    /// gives RFC 3339 to the microsecond; a tooltip may too.)
+    static func time(_ t: Timestamp) -> String {
+        let text = t.rfc3339
+        return String(text.prefix(10)) + " " + String(text.dropFirst(11).prefix(8))
     }
 
     /// A path segment or query value, percent-encoded.

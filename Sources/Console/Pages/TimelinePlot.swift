@@ -20,8 +20,8 @@ enum TimelinePlot {
         }
         var out = "<svg class=\"plot timeline\" viewBox=\"0 0 \(width) \(height)\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"who was in the meeting when\">"
         out += "<rect class=\"span\" x=\"\(left)\" y=\"\(top - 6)\" width=\"\(width - left - right)\" height=\"\(max(lanes.count, 1) * laneHeight + 4)\"/>"
-        out += "<text x=\"\(left)\" y=\"14\">\(m.start.rfc3339)</text>"
-        out += "<text x=\"\(width - right)\" y=\"\(height - 6)\" text-anchor=\"end\">\(Timestamp(microseconds: to).rfc3339)</text>"
+        out += "<text x=\"\(left)\" y=\"14\">\(HTML.time(m.start))</text>"
+        out += "<text x=\"\(width - right)\" y=\"\(height - 6)\" text-anchor=\"end\">\(HTML.time(Timestamp(microseconds: to)))</text>"
         var marks: [String: [UsageRecord]] = [:]
         for r in records { if let user = person(of: r.payload) { marks[user, default: []].append(r) } }
         for (lane, person) in lanes.enumerated() {

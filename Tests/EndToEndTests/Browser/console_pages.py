@@ -144,7 +144,7 @@ try:
     recs = driver.find_elements(By.CSS_SELECTOR, "#recordings tr[data-recording]")
     check(len(recs) > 0, f"the operator sees the period's recordings: {len(recs)}")
 
-    driver.get(base + "/console/hosts")
+    driver.get(base + f"/console/hosts?period={period}")
     hosts = driver.find_elements(By.CSS_SELECTOR, "#hosts tr[data-host]")
     check(len(hosts) > 0, "the operator sees the hosts")
     states = {h.get_attribute("data-state") for h in hosts}
