@@ -18,11 +18,9 @@ public enum JSONBytes {
         var i = 0
         let n = b.count
         while i < n {
+            i = plainRunEnd(b, from: i)
+            guard i < n else { break }
             let c = b[i]
-            if c >= 0x20 && c != 0x22 && c != 0x5C && c != 0xE2 {
-                i += 1
-                continue
-            }
             var width = 1
             switch c {
             case 0x22: flush(b, start, i, &out); out.append(0x5C); out.append(0x22)
@@ -47,6 +45,34 @@ public enum JSONBytes {
             start = i
         }
         flush(b, start, n, &out)
+    }
+
+    /// The index of the first byte from `start` on that may need an escape (a control, `"`, `\`
+    /// or E2, which begins U+2028 and U+2029), or `b.count`: eight bytes at a time.
+    @inline(__always)
+    private static func plainRunEnd(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        let n = b.count
+        if let base = b.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            while i + 8 <= n {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let q = w ^ (ones &* 0x22), bs = w ^ (ones &* 0x5C), e2 = w ^ (ones &* 0xE2)
+                // Whether some byte is zero in q, bs or e2, or below 0x20 in w ("Bit Twiddling
+                // Hacks": a borrow carries only upwards).
+                let found = ((q &- ones) & ~q) | ((bs &- ones) & ~bs) | ((e2 &- ones) & ~e2) | ((w &- ones &* 0x20) & ~w)
+                let hits = found & (ones &* 0x80)
+                // A false hit lies only above a true one, so the lowest is the first such byte.
+                if hits != 0 { return i + hits.trailingZeroBitCount / 8 }
+                i += 8
+            }
+        }
+        while i < n {
+            let c = b[i]
+            if c < 0x20 || c == 0x22 || c == 0x5C || c == 0xE2 { return i }
+            i += 1
+        }
+        return n
     }
 
     private static let escape2028: [UInt8] = Array(#"\u2028"#.utf8)
@@ -84,19 +110,6 @@ public enum JSONBytes {
         }
     }
 
-    /// `digits` decimal digits of `value`, zero-padded (`value` fits in them).
-    @inline(__always)
-    static func appendPadded(_ value: Int64, digits: Int, to out: inout [UInt8]) {
-        var divisor: Int64 = 1
-        for _ in 1..<digits { divisor *= 10 }
-        var v = value
-        while divisor > 0 {
-            out.append(0x30 + UInt8(truncatingIfNeeded: v / divisor))
-            v %= divisor
-            divisor /= 10
-        }
-    }
-
     /// Compact JSON with sorted keys, as `JSONValue.serialized`.
     public static func appendValue(_ value: JSONValue, to out: inout [UInt8]) {
         switch value {
@@ -113,11 +126,19 @@ public enum JSONBytes {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            for (i, key) in members.keys.sorted().enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                if let member = members[key] { appendValue(member, to: &out) }
+            // The members sorted by key in scratch space (on the stack for a record's meta),
+            // rather than the keys sorted into an array and each looked up again.
+            withUnsafeTemporaryAllocation(of: (key: String, value: JSONValue).self, capacity: members.count) { space in
+                var sorted = space
+                _ = sorted.initialize(fromContentsOf: members)
+                defer { sorted.deinitialize() }
+                sorted.sort { $0.key < $1.key }
+                for i in sorted.indices {
+                    if i > 0 { out.append(UInt8(ascii: ",")) }
+                    appendString(sorted[i].key, to: &out)
+                    out.append(UInt8(ascii: ":"))
+                    appendValue(sorted[i].value, to: &out)
+                }
             }
             out.append(UInt8(ascii: "}"))
         }

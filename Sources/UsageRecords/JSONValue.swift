@@ -115,9 +115,12 @@ public struct JSONParser {
 
     /// The members of the object that `bytes` holds, in their order, without the dictionary: what
     /// the record decoder reads (a dozen fields, looked up by name once each). Nil when the text
-    /// is JSON but not an object; the same errors as `parse` otherwise.
-    public static func parseMembers(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> [(key: String, value: JSONValue)]? {
-        var parser = JSONParser(bytes: bytes)
+    /// is JSON but not an object; the same errors as `parse` otherwise. `validated` says the
+    /// caller has checked that all of `bytes` is UTF-8.
+    public static func parseMembers(
+        _ bytes: UnsafeBufferPointer<UInt8>, validated: Bool = false
+    ) throws(JSONSyntaxError) -> [(key: String, value: JSONValue)]? {
+        var parser = JSONParser(bytes: bytes, validated: validated)
         parser.skipWhitespace()
         guard parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") else {
             _ = try parse(bytes)
@@ -151,10 +154,151 @@ public struct JSONParser {
         return (value, parser.index)
     }
 
+    // MARK: The record decoder's one pass
+
+    /// Where one top-level member of a record line lies: its key (plain ASCII, no escapes) and
+    /// its value, a string's without the quotes.
+    struct RawMember {
+        enum Form { case plainString, escapedString, other }
+        var keyStart: Int
+        var keyEnd: Int
+        /// For `other`, the value's index in `others`.
+        var valueStart: Int
+        var valueEnd: Int
+        var form: Form
+        var used = false
+    }
+
+    /// Notes the members of the object that all of `bytes` holds (checked UTF-8) in `members`,
+    /// parsing only values that are not strings, into `others`; returns their count. Nil for
+    /// anything the general parser should look at: no object, bad JSON, a key that is escaped,
+    /// not ASCII (Swift compares such keys by canonical equivalence) or there twice, or more
+    /// members than `members` holds.
+    static func scanMembers(
+        _ bytes: UnsafeBufferPointer<UInt8>, into members: UnsafeMutableBufferPointer<RawMember>, others: inout [JSONValue]
+    ) -> Int? {
+        var p = JSONParser(bytes: bytes, validated: true)
+        let n = bytes.count
+        var count = 0
+        p.skipWhitespace()
+        guard p.index < n, bytes[p.index] == UInt8(ascii: "{") else { return nil }
+        p.index += 1
+        p.skipWhitespace()
+        if p.index < n, bytes[p.index] == UInt8(ascii: "}") {
+            p.index += 1
+        } else {
+            while true {
+                p.skipWhitespace()
+                guard count < members.count, p.index < n, bytes[p.index] == UInt8(ascii: "\"") else { return nil }
+                let keyStart = p.index + 1
+                var i = keyStart
+                while i < n, bytes[i] != UInt8(ascii: "\"") {
+                    let b = bytes[i]
+                    if b == UInt8(ascii: "\\") || b < 0x20 || b >= 0x80 { return nil }
+                    i += 1
+                }
+                guard i < n else { return nil }
+                let keyEnd = i
+                for m in members[..<count] where bytesEqual(bytes, m.keyStart, m.keyEnd, keyStart, keyEnd) { return nil }
+                p.index = i + 1
+                p.skipWhitespace()
+                guard p.index < n, bytes[p.index] == UInt8(ascii: ":") else { return nil }
+                p.index += 1
+                p.skipWhitespace()
+                guard p.index < n else { return nil }
+                if bytes[p.index] == UInt8(ascii: "\"") {
+                    // Only found here; its escapes are checked when it is read.
+                    let valueStart = p.index + 1
+                    var j = valueStart
+                    var escaped = false
+                    while true {
+                        j = plainRunEnd(bytes, from: j)
+                        guard j < n, bytes[j] != UInt8(ascii: "\"") else { break }
+                        guard bytes[j] == UInt8(ascii: "\\") else { return nil } // a control character
+                        escaped = true
+                        j += 2
+                    }
+                    guard j < n else { return nil }
+                    members[count] = RawMember(keyStart: keyStart, keyEnd: keyEnd, valueStart: valueStart, valueEnd: j,
+                                               form: escaped ? .escapedString : .plainString)
+                    p.index = j + 1
+                } else {
+                    guard let value = try? p.parseValue(depth: 1) else { return nil }
+                    members[count] = RawMember(keyStart: keyStart, keyEnd: keyEnd, valueStart: others.count, valueEnd: 0, form: .other)
+                    others.append(value)
+                }
+                count += 1
+                p.skipWhitespace()
+                guard p.index < n else { return nil }
+                if bytes[p.index] == UInt8(ascii: ",") { p.index += 1; continue }
+                if bytes[p.index] == UInt8(ascii: "}") { p.index += 1; break }
+                return nil
+            }
+        }
+        p.skipWhitespace()
+        return p.index == n ? count : nil
+    }
+
+    /// The index of the first byte from `i` on that ends a run of plain string content (a quote,
+    /// a backslash or a control character), or `b.count`: eight bytes at a time, as record
+    /// strings run to dozens of bytes.
+    @inline(__always)
+    static func plainRunEnd(_ b: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var i = start
+        let n = b.count
+        if let base = b.baseAddress {
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            while i + 8 <= n {
+                let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                let q = w ^ (ones &* 0x22)
+                let bs = w ^ (ones &* 0x5C)
+                // A byte is zero in q or bs, or below 0x20 in w (the bit tricks of "Bit Twiddling
+                // Hacks": a borrow carries only upwards).
+                let found = ((q &- ones) & ~q) | ((bs &- ones) & ~bs) | ((w &- ones &* 0x20) & ~w)
+                let hits = found & highs
+                // A false hit lies only above a true one, so the lowest is the first such byte.
+                if hits != 0 { return i + hits.trailingZeroBitCount / 8 }
+                i += 8
+            }
+        }
+        while i < n {
+            let c = b[i]
+            if c == 0x22 || c == 0x5C || c < 0x20 { return i }
+            i += 1
+        }
+        return n
+    }
+
+    @inline(__always)
+    private static func bytesEqual(_ b: UnsafeBufferPointer<UInt8>, _ s1: Int, _ e1: Int, _ s2: Int, _ e2: Int) -> Bool {
+        guard e1 - s1 == e2 - s2 else { return false }
+        var i = 0
+        while s1 + i < e1 {
+            if b[s1 + i] != b[s2 + i] { return false }
+            i += 1
+        }
+        return true
+    }
+
+    /// The string whose opening quote is at `quote` in `bytes` (checked UTF-8), unescaped; nil
+    /// for a bad escape.
+    static func string(in bytes: UnsafeBufferPointer<UInt8>, at quote: Int) -> String? {
+        var p = JSONParser(bytes: bytes, validated: true)
+        p.index = quote
+        return try? p.parseString()
+    }
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
+    /// Whether the caller has checked that all of `bytes` is UTF-8 (the record decoder does, once
+    /// a line), so that strings need no check of their own.
+    private let validated: Bool
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    private init(bytes: UnsafeBufferPointer<UInt8>, validated: Bool = false) {
+        self.bytes = bytes
+        self.validated = validated
+    }
 
     private func error(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: index, reason: reason) }
 
@@ -282,29 +426,77 @@ public struct JSONParser {
     private mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1 // opening quote
         let start = index
-        // Fast path: no escapes.
+        // Fast path: no escapes, the bytes become the string as they are.
         while index < bytes.count {
+            index = Self.plainRunEnd(bytes, from: index)
+            guard index < bytes.count else { break }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return try validUTF8(slice, at: start)
+                return try makeString(slice, at: start)
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw error("a control character inside a string must be escaped") }
             index += 1
         }
-        var scalars = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        // With escapes: the unescaped text is never longer than the escaped one (`\n` is two bytes
+        // for one, `\uXXXX` six for at most three), so the bytes up to the closing quote bound the
+        // string, which is written straight into its own storage.
+        var end = index
+        while true {
+            end = Self.plainRunEnd(bytes, from: end)
+            guard end < bytes.count, bytes[end] != UInt8(ascii: "\"") else { break }
+            end += bytes[end] == UInt8(ascii: "\\") ? 2 : 1
+        }
+        let capacity = min(end, bytes.count) - start
+        var failure: JSONSyntaxError?
+        let s = String(unsafeUninitializedCapacity: capacity) { out in
+            do throws(JSONSyntaxError) {
+                return try unescape(from: start, into: out)
+            } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { throw failure }
+        // The escapes are ASCII and stand for whole characters, so the text is UTF-8 exactly when
+        // the escaped bytes are.
+        if !validated, !UTF8Validation.isValid(UnsafeBufferPointer(rebasing: bytes[start..<index - 1])) {
+            throw JSONSyntaxError(offset: start, reason: "a string is not valid UTF-8")
+        }
+        return s
+    }
+
+    /// The string's content from `start` (just after its opening quote) unescaped into `out`,
+    /// up to and past its closing quote; returns the count of bytes written.
+    private mutating func unescape(from start: Int, into out: UnsafeMutableBufferPointer<UInt8>) throws(JSONSyntaxError) -> Int {
+        var n = 0
+        index = start
+        // Each byte written stands for at least one read, so `out` (as long as what is read) has
+        // room; the check stays, as a guard against a mistake here becoming a stray write.
+        func put(_ b: UInt8) throws(JSONSyntaxError) {
+            guard n < out.count else { throw JSONSyntaxError(offset: index, reason: "a string longer than its text") }
+            out[n] = b
+            n += 1
+        }
         while index < bytes.count {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 index += 1
-                return try scalars.withUnsafeBufferPointer { buf throws(JSONSyntaxError) in try validUTF8(buf, at: start) }
+                return n
             }
             if b < 0x20 { throw error("a control character inside a string must be escaped") }
             if b != UInt8(ascii: "\\") {
-                scalars.append(b)
-                index += 1
+                // A run of plain bytes, copied at once.
+                let runEnd = Self.plainRunEnd(bytes, from: index)
+                let run = runEnd - index
+                guard n + run <= out.count, let to = out.baseAddress, let from = bytes.baseAddress else {
+                    throw JSONSyntaxError(offset: index, reason: "a string longer than its text")
+                }
+                (to + n).update(from: from + index, count: run)
+                n += run
+                index = runEnd
                 continue
             }
             index += 1
@@ -312,14 +504,14 @@ public struct JSONParser {
             let e = bytes[index]
             index += 1
             switch e {
-            case UInt8(ascii: "\""): scalars.append(0x22)
-            case UInt8(ascii: "\\"): scalars.append(0x5C)
-            case UInt8(ascii: "/"): scalars.append(0x2F)
-            case UInt8(ascii: "b"): scalars.append(0x08)
-            case UInt8(ascii: "f"): scalars.append(0x0C)
-            case UInt8(ascii: "n"): scalars.append(0x0A)
-            case UInt8(ascii: "r"): scalars.append(0x0D)
-            case UInt8(ascii: "t"): scalars.append(0x09)
+            case UInt8(ascii: "\""): try put(0x22)
+            case UInt8(ascii: "\\"): try put(0x5C)
+            case UInt8(ascii: "/"): try put(0x2F)
+            case UInt8(ascii: "b"): try put(0x08)
+            case UInt8(ascii: "f"): try put(0x0C)
+            case UInt8(ascii: "n"): try put(0x0A)
+            case UInt8(ascii: "r"): try put(0x0D)
+            case UInt8(ascii: "t"): try put(0x09)
             case UInt8(ascii: "u"):
                 var code = try hex4()
                 if (0xD800...0xDBFF).contains(code) {
@@ -333,7 +525,7 @@ public struct JSONParser {
                     throw error("a lone surrogate in a \\u escape")
                 }
                 guard let scalar = Unicode.Scalar(code) else { throw error("an invalid \\u escape") }
-                scalars.append(contentsOf: UTF8.encode(scalar)!)
+                for unit in scalar.utf8 { try put(unit) }
             default:
                 index -= 1
                 throw error("an unknown escape '\\\(Self.show(e))'")
@@ -360,11 +552,12 @@ public struct JSONParser {
         return v
     }
 
-    private func validUTF8(_ slice: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONSyntaxError) -> String {
-        guard let s = String(validating: slice, as: UTF8.self) else {
+    /// The string of unescaped bytes; checked to be UTF-8 unless the whole text was.
+    private func makeString(_ slice: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONSyntaxError) -> String {
+        guard validated || UTF8Validation.isValid(slice) else {
             throw JSONSyntaxError(offset: offset, reason: "a string is not valid UTF-8")
         }
-        return s
+        return String(decoding: slice, as: UTF8.self)
     }
 }
 

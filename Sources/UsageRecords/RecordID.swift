@@ -15,9 +15,16 @@ public struct RecordID: RawRepresentable, Sendable, Hashable, Comparable, Custom
 
     /// Why a text cannot be an id, or nil if it can.
     public static func problem(with text: String) -> String? {
-        if text.isEmpty { return "is empty" }
-        if text.utf8.count > maximumLength { return "is longer than \(maximumLength) bytes" }
-        if text.utf8.contains(where: { $0 <= 0x20 || $0 >= 0x7F }) {
+        var text = text
+        return text.withUTF8 { problem(with: $0) }
+    }
+
+    /// Why UTF-8 bytes cannot be an id, or nil if they can (the record decoder asks before it
+    /// makes the id's String).
+    public static func problem(with bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        if bytes.isEmpty { return "is empty" }
+        if bytes.count > maximumLength { return "is longer than \(maximumLength) bytes" }
+        for c in bytes where c <= 0x20 || c >= 0x7F {
             return "may hold only printable ASCII without spaces"
         }
         return nil

@@ -58,20 +58,32 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         }
         let inDay = microseconds - days * 86_400_000_000
         let secondOfDay = inDay / 1_000_000
-        JSONBytes.appendPadded(date.year, digits: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        JSONBytes.appendPadded(date.month, digits: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        JSONBytes.appendPadded(date.day, digits: 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        JSONBytes.appendPadded(secondOfDay / 3600, digits: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        JSONBytes.appendPadded(secondOfDay / 60 % 60, digits: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        JSONBytes.appendPadded(secondOfDay % 60, digits: 2, to: &out)
-        out.append(UInt8(ascii: "."))
-        JSONBytes.appendPadded(inDay % 1_000_000, digits: 6, to: &out)
-        out.append(UInt8(ascii: "Z"))
+        // Laid out in a 27-byte buffer on the stack and appended at once.
+        var text: (UInt64, UInt64, UInt64, UInt32) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { t in
+            func put(_ value: Int64, digits: Int, at: Int) {
+                var v = value
+                for i in stride(from: at + digits - 1, through: at, by: -1) {
+                    t[i] = 0x30 + UInt8(truncatingIfNeeded: v % 10)
+                    v /= 10
+                }
+            }
+            put(date.year, digits: 4, at: 0)
+            t[4] = UInt8(ascii: "-")
+            put(date.month, digits: 2, at: 5)
+            t[7] = UInt8(ascii: "-")
+            put(date.day, digits: 2, at: 8)
+            t[10] = UInt8(ascii: "T")
+            put(secondOfDay / 3600, digits: 2, at: 11)
+            t[13] = UInt8(ascii: ":")
+            put(secondOfDay / 60 % 60, digits: 2, at: 14)
+            t[16] = UInt8(ascii: ":")
+            put(secondOfDay % 60, digits: 2, at: 17)
+            t[19] = UInt8(ascii: ".")
+            put(inDay % 1_000_000, digits: 6, at: 20)
+            t[26] = UInt8(ascii: "Z")
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: t[..<27]))
+        }
     }
 
     /// The form for years outside 0 to 9999, which no record carries past the aggregator's time
@@ -101,7 +113,23 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// As `init?(rfc3339:)`, saying what is wrong. An offset is within ±23:59 (RFC 3339's
     /// `time-numoffset`: hours 00-23, minutes 00-59); `+99:00` once moved a time by four days.
     public static func parse(rfc3339 text: Substring) throws(TimestampError) -> Timestamp {
-        var p = ASCIIScanner(text.utf8)
+        // Over the bytes when they are at hand (a native string's are): walking a Substring's
+        // UTF-8 view index by index was most of a record's time field.
+        let parsed = text.utf8.withContiguousStorageIfAvailable { bytes in
+            Result { () throws(TimestampError) in try parse(rfc3339Bytes: bytes) }
+        }
+        if let parsed { return try parsed.get() }
+        return try parse(rfc3339Bytes: text.utf8)
+    }
+
+    /// As `parse(rfc3339:)`, over UTF-8 bytes: the record decoder reads a time without making a
+    /// String of it.
+    public static func parse(rfc3339 bytes: UnsafeBufferPointer<UInt8>) throws(TimestampError) -> Timestamp {
+        try parse(rfc3339Bytes: bytes)
+    }
+
+    private static func parse<C: Collection>(rfc3339Bytes bytes: C) throws(TimestampError) -> Timestamp where C.Element == UInt8 {
+        var p = ASCIIScanner(bytes)
         guard let year = p.digits(4), p.skip(UInt8(ascii: "-")),
               let month = p.digits(2), p.skip(UInt8(ascii: "-")),
               let day = p.digits(2),

@@ -73,10 +73,10 @@ public enum RecordCodec {
     /// encode into one buffer they reuse.
     public static func encode(_ record: UsageRecord, into out: inout [UInt8]) {
         var w = FieldWriter(taking: &out, trackingKeys: !record.extra.isEmpty)
-        w.put("id", record.id.rawValue)
-        w.put("kind", record.kind.rawValue)
+        w.field("id", record.id.rawValue)
+        w.field("kind", record.kind.rawValue)
         w.putTime("time", record.time)
-        w.put("host", record.host)
+        w.field("host", record.host)
         record.payload.write(to: &w)
         if !record.extra.isEmpty {
             for key in record.extra.keys.sorted() where !w.has(key) {
@@ -111,9 +111,12 @@ public enum RecordCodec {
         guard UTF8Validation.isValid(bytes) else {
             throw RecordLineError(.notUTF8, "the line is not valid UTF-8")
         }
+        // The common line, read straight from its bytes; the general way below gives the answer,
+        // errors included, for anything the fast one does not take.
+        if let record = decodeFast(bytes) { return record }
         let members: [(key: String, value: JSONValue)]
         do {
-            guard let object = try JSONParser.parseMembers(bytes) else {
+            guard let object = try JSONParser.parseMembers(bytes, validated: true) else {
                 let value = try JSONParser.parse(bytes)
                 throw RecordLineError(.notAnObject, "a record is a JSON object, not a \(value.typeName)")
             }
@@ -123,24 +126,188 @@ public enum RecordCodec {
         } catch {
             throw RecordLineError(.notJSON, "the line is not JSON: \(error)")
         }
-        return try decode(FieldReader(members: members))
+        var r = GeneralFields(reader: FieldReader(members: members))
+        return try decode(&r)
+    }
+
+    /// The most members a line read the fast way has; a record has a dozen at most unless it
+    /// carries many extra fields.
+    private static let fastMembers = 32
+
+    /// The record a line (checked UTF-8) holds, read without a String for each key or a
+    /// `JSONValue` for each string; nil for anything unusual and for every error.
+    private static func decodeFast(_ bytes: UnsafeBufferPointer<UInt8>) -> UsageRecord? {
+        withUnsafeTemporaryAllocation(of: JSONParser.RawMember.self, capacity: fastMembers) { space -> UsageRecord? in
+            var others: [JSONValue] = []
+            guard let count = JSONParser.scanMembers(bytes, into: space, others: &others) else { return nil }
+            var r = LineFields(bytes: bytes, members: UnsafeMutableBufferPointer(rebasing: space[..<count]), others: others)
+            return try? decode(&r)
+        }
     }
 
     public static func decode(object members: [String: JSONValue]) throws(RecordLineError) -> UsageRecord {
-        try decode(FieldReader(members))
+        var r = GeneralFields(reader: FieldReader(members))
+        return try decode(&r)
     }
 
-    private static func decode(_ reader: FieldReader) throws(RecordLineError) -> UsageRecord {
-        var r = reader
-        let idText = try r.string("id")
-        if let problem = RecordID.problem(with: idText) {
-            throw RecordLineError(.invalidID, field: "id", "the id \(problem)")
-        }
-        let kind = RecordKind(try r.string("kind"))
+    private static func decode<R: RecordFields>(_ r: inout R) throws(RecordLineError) -> UsageRecord {
+        let id = try r.id("id")
+        let kind = try r.kind("kind")
         let time = try r.time("time")
         let host = try r.string("host")
         let payload = try Payload.read(kind: kind, from: &r)
-        return UsageRecord(id: RecordID(rawValue: idText), time: time, host: host, payload: payload, extra: r.remaining)
+        return UsageRecord(id: id, time: time, host: host, payload: payload, extra: try r.remaining())
+    }
+}
+
+/// Where `Payload.read` takes a record's fields from: a `FieldReader` over parsed members, or a
+/// line's own bytes (`LineFields`). The same questions, asked in the same order, of either.
+protocol RecordFields {
+    mutating func id(_ key: StaticString) throws(RecordLineError) -> RecordID
+    mutating func kind(_ key: StaticString) throws(RecordLineError) -> RecordKind
+    mutating func string(_ key: StaticString) throws(RecordLineError) -> String
+    mutating func optionalString(_ key: StaticString) throws(RecordLineError) -> String?
+    mutating func integer(_ key: StaticString) throws(RecordLineError) -> Int64
+    mutating func time(_ key: StaticString) throws(RecordLineError) -> Timestamp
+    mutating func object(_ key: StaticString) throws(RecordLineError) -> [String: JSONValue]
+    /// The fields not read.
+    func remaining() throws(RecordLineError) -> [String: JSONValue]
+}
+
+/// The general way: parsed members, with the errors the protocol documents.
+struct GeneralFields: RecordFields {
+    var reader: FieldReader
+
+    private func name(_ key: StaticString) -> String { key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } }
+
+    mutating func id(_ key: StaticString) throws(RecordLineError) -> RecordID {
+        let text = try reader.string(name(key))
+        if let problem = RecordID.problem(with: text) {
+            throw RecordLineError(.invalidID, field: name(key), "the id \(problem)")
+        }
+        return RecordID(rawValue: text)
+    }
+
+    mutating func kind(_ key: StaticString) throws(RecordLineError) -> RecordKind { RecordKind(try reader.string(name(key))) }
+    mutating func string(_ key: StaticString) throws(RecordLineError) -> String { try reader.string(name(key)) }
+    mutating func optionalString(_ key: StaticString) throws(RecordLineError) -> String? { try reader.optionalString(name(key)) }
+    mutating func integer(_ key: StaticString) throws(RecordLineError) -> Int64 { try reader.integer(name(key)) }
+    mutating func time(_ key: StaticString) throws(RecordLineError) -> Timestamp { try reader.time(name(key)) }
+    mutating func object(_ key: StaticString) throws(RecordLineError) -> [String: JSONValue] { try reader.object(name(key)) }
+    func remaining() -> [String: JSONValue] { reader.remaining }
+}
+
+/// The fast way: fields read from where `JSONParser.scanMembers` found them in the line. Any
+/// error here only sends the line the general way (which words it), so these say little.
+struct LineFields: RecordFields {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let members: UnsafeMutableBufferPointer<JSONParser.RawMember>
+    let others: [JSONValue]
+
+    private static let refused = RecordLineError(.invalidValue, "not read the fast way")
+    /// `RecordKind.known`'s names as bytes, in its order.
+    private static let knownKinds: [[UInt8]] = RecordKind.known.map { Array($0.rawValue.utf8) }
+
+    /// The index of the unread member named `key`.
+    private func find(_ key: StaticString) -> Int? {
+        key.withUTF8Buffer { k -> Int? in
+            for i in members.indices where !members[i].used {
+                let m = members[i]
+                guard m.keyEnd - m.keyStart == k.count else { continue }
+                var j = 0
+                while j < k.count, bytes[m.keyStart + j] == k[j] { j += 1 }
+                if j == k.count { return i }
+            }
+            return nil
+        }
+    }
+
+    /// The bytes of the unread string member `key`, marked read; refused unless it is a
+    /// non-empty string without escapes.
+    private mutating func plainBytes(_ key: StaticString) throws(RecordLineError) -> UnsafeBufferPointer<UInt8> {
+        guard let i = find(key), members[i].form == .plainString, members[i].valueEnd > members[i].valueStart else {
+            throw Self.refused
+        }
+        members[i].used = true
+        return UnsafeBufferPointer(rebasing: bytes[members[i].valueStart..<members[i].valueEnd])
+    }
+
+    private func value(_ m: JSONParser.RawMember) -> JSONValue? {
+        switch m.form {
+        case .plainString: .string(String(decoding: UnsafeBufferPointer(rebasing: bytes[m.valueStart..<m.valueEnd]), as: UTF8.self))
+        case .escapedString: JSONParser.string(in: bytes, at: m.valueStart - 1).map { .string($0) }
+        case .other: others[m.valueStart]
+        }
+    }
+
+    mutating func id(_ key: StaticString) throws(RecordLineError) -> RecordID {
+        let b = try plainBytes(key)
+        guard RecordID.problem(with: b) == nil else { throw Self.refused }
+        return RecordID(rawValue: String(decoding: b, as: UTF8.self))
+    }
+
+    mutating func kind(_ key: StaticString) throws(RecordLineError) -> RecordKind {
+        let b = try plainBytes(key)
+        // A known kind is its shared constant: no String made for it.
+        for (i, name) in Self.knownKinds.enumerated() where name.count == b.count && name.elementsEqual(b) {
+            return RecordKind.known[i]
+        }
+        return RecordKind(String(decoding: b, as: UTF8.self))
+    }
+
+    mutating func string(_ key: StaticString) throws(RecordLineError) -> String {
+        guard let i = find(key), members[i].form != .other, members[i].valueEnd > members[i].valueStart,
+              case .string(let s)? = value(members[i])
+        else { throw Self.refused }
+        members[i].used = true
+        return s
+    }
+
+    mutating func optionalString(_ key: StaticString) throws(RecordLineError) -> String? {
+        guard let i = find(key) else { return nil }
+        if members[i].form == .other, case .null = others[members[i].valueStart] {
+            members[i].used = true
+            return nil
+        }
+        return try string(key)
+    }
+
+    mutating func integer(_ key: StaticString) throws(RecordLineError) -> Int64 {
+        guard let i = find(key), members[i].form == .other, let n = others[members[i].valueStart].int64Value else {
+            throw Self.refused
+        }
+        members[i].used = true
+        return n
+    }
+
+    mutating func time(_ key: StaticString) throws(RecordLineError) -> Timestamp {
+        guard let t = try? Timestamp.parse(rfc3339: try plainBytes(key)) else { throw Self.refused }
+        return t
+    }
+
+    mutating func object(_ key: StaticString) throws(RecordLineError) -> [String: JSONValue] {
+        guard let i = find(key) else { return [:] }
+        guard members[i].form == .other else { throw Self.refused }
+        switch others[members[i].valueStart] {
+        case .null:
+            members[i].used = true
+            return [:]
+        case .object(let o):
+            members[i].used = true
+            return o
+        default:
+            throw Self.refused
+        }
+    }
+
+    func remaining() throws(RecordLineError) -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for m in members where !m.used {
+            let key = String(decoding: UnsafeBufferPointer(rebasing: bytes[m.keyStart..<m.keyEnd]), as: UTF8.self)
+            guard let value = value(m) else { throw Self.refused } // a bad escape: the general way words it
+            out[key] = value
+        }
+        return out
     }
 }
 
@@ -255,6 +422,29 @@ public struct FieldWriter {
         out.append(UInt8(ascii: ":"))
     }
 
+    /// A key of the record form, known to need no escape: written in one piece, as every field
+    /// of every record has one.
+    private mutating func key(_ key: StaticString) {
+        if count > 0 { out.append(UInt8(ascii: ",")) }
+        count += 1
+        if keys != nil { keys?.append(key.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }) }
+        out.append(0x22)
+        key.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.append(0x22)
+        out.append(UInt8(ascii: ":"))
+    }
+
+    mutating func field(_ key: StaticString, _ value: String?) {
+        guard let value else { return }
+        self.key(key)
+        JSONBytes.appendString(value, to: &out)
+    }
+
+    mutating func field(_ key: StaticString, _ value: JSONValue) {
+        self.key(key)
+        JSONBytes.appendValue(value, to: &out)
+    }
+
     public mutating func put(_ key: String, _ value: JSONValue) {
         self.key(key)
         JSONBytes.appendValue(value, to: &out)
@@ -266,14 +456,14 @@ public struct FieldWriter {
         JSONBytes.appendString(value, to: &out)
     }
 
-    mutating func putTime(_ key: String, _ value: Timestamp) {
+    mutating func putTime(_ key: StaticString, _ value: Timestamp) {
         self.key(key)
         out.append(0x22)
         value.appendRFC3339(to: &out)
         out.append(0x22)
     }
 
-    mutating func putInteger(_ key: String, _ value: Int64) {
+    mutating func putInteger(_ key: StaticString, _ value: Int64) {
         self.key(key)
         JSONBytes.appendInteger(value, to: &out)
     }
@@ -290,7 +480,7 @@ public struct FieldWriter {
 }
 
 extension Payload {
-    static func read(kind: RecordKind, from r: inout FieldReader) throws(RecordLineError) -> Payload {
+    static func read<R: RecordFields>(kind: RecordKind, from r: inout R) throws(RecordLineError) -> Payload {
         switch kind {
         case .meetingStarted:
             return .meetingStarted(MeetingStarted(
@@ -338,47 +528,47 @@ extension Payload {
     func write(to w: inout FieldWriter) {
         switch self {
         case .meetingStarted(let p):
-            w.put("meeting", p.meeting)
-            w.put("external", p.external)
-            w.put("name", p.name)
-            w.put("meta", .object(p.meta))
-            w.put("parent", p.parent)
+            w.field("meeting", p.meeting)
+            w.field("external", p.external)
+            w.field("name", p.name)
+            w.field("meta", .object(p.meta))
+            w.field("parent", p.parent)
         case .meetingEnded(let p):
-            w.put("meeting", p.meeting)
-            w.put("reason", p.reason)
+            w.field("meeting", p.meeting)
+            w.field("reason", p.reason)
         case .userJoined(let p):
-            w.put("meeting", p.meeting)
-            w.put("user", p.user)
-            w.put("role", p.role)
-            w.put("client", p.client)
+            w.field("meeting", p.meeting)
+            w.field("user", p.user)
+            w.field("role", p.role)
+            w.field("client", p.client)
         case .userLeft(let p):
-            w.put("meeting", p.meeting)
-            w.put("user", p.user)
+            w.field("meeting", p.meeting)
+            w.field("user", p.user)
         case .userRole(let p):
-            w.put("meeting", p.meeting)
-            w.put("user", p.user)
-            w.put("role", p.role)
+            w.field("meeting", p.meeting)
+            w.field("user", p.user)
+            w.field("role", p.role)
         case .activityStarted(let p), .activityStopped(let p):
-            w.put("meeting", p.meeting)
-            w.put("user", p.user)
-            w.put("activity", p.activity)
+            w.field("meeting", p.meeting)
+            w.field("user", p.user)
+            w.field("activity", p.activity)
         case .clientBackground(let p), .clientForeground(let p):
-            w.put("meeting", p.meeting)
-            w.put("user", p.user)
+            w.field("meeting", p.meeting)
+            w.field("user", p.user)
         case .recordingProcessed(let p):
-            w.put("recording", p.recording)
-            w.put("meeting", p.meeting)
-            w.put("step", p.step)
+            w.field("recording", p.recording)
+            w.field("meeting", p.meeting)
+            w.field("step", p.step)
             w.putTime("started", p.started)
             w.putTime("ended", p.ended)
         case .storageSample(let p):
-            w.put("scope", p.scope)
-            w.put("key", p.key)
-            w.put("meeting", p.meeting)
+            w.field("scope", p.scope)
+            w.field("key", p.key)
+            w.field("meeting", p.meeting)
             w.putInteger("bytes", p.bytes)
         case .hostHeartbeat(let p):
-            w.put("boot", p.boot)
-            w.put("size", p.size)
+            w.field("boot", p.boot)
+            w.field("size", p.size)
             w.putInteger("interval", p.interval)
         case .other:
             break
