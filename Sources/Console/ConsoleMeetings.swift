@@ -16,7 +16,8 @@ extension ConsoleAPI {
         router.get("/api/v1/meetings") { request, _ in
             let viewer = try viewer(request)
             let period = try periodParameter(request)
-            let meetings = try await meetings(period).filter { viewer.sees($0.account) }
+            let only = try accountParameter(request, viewer: viewer)
+            let meetings = try await meetings(period).filter { viewer.sees($0.account) && (only == nil || $0.account == only) }
             return Answer.json(.object([
                 "period": .string(period.label), "meetings": .array(meetings.map(Self.json)),
             ]))
@@ -53,6 +54,13 @@ extension ConsoleAPI {
     /// A record as it was sent (meetmeter-protocol(7)).
     static func json(_ record: UsageRecord) -> JSONValue {
         (try? JSONParser.parse(RecordCodec.encode(record))) ?? .object(["id": .string(record.id.rawValue)])
+    }
+
+    /// An optional `account=`: one account's share of a list; 404 for an account the viewer may not see.
+    func accountParameter(_ request: Request, viewer: ConsoleSettings.Viewer.Scope) throws(ConsoleError) -> String? {
+        guard let name = request.uri.queryParameters.get("account").map({ String($0) }) else { return nil }
+        guard viewer.sees(name) else { throw ConsoleError.notFound }
+        return name
     }
 
     /// The period of a required `period=`.

@@ -19,7 +19,8 @@ extension ConsoleAPI {
         router.get("/api/v1/recordings") { request, _ in
             let viewer = try viewer(request)
             let period = try periodParameter(request)
-            let list = try await recordings(period).filter { viewer.sees($0.account) }
+            let only = try accountParameter(request, viewer: viewer)
+            let list = try await recordings(period).filter { viewer.sees($0.account) && (only == nil || $0.account == only) }
             return Answer.json(.object(["period": .string(period.label), "recordings": .array(list.map(Self.json))]))
         }
     }

@@ -76,11 +76,12 @@ enum OpenAPIDocument {
         "/api/v1/meetings": {
           "get": {
             "summary": "The period's meetings (an account token: its own), with their people and presence intervals",
-            "parameters": [{"$ref": "#/components/parameters/period"}],
+            "parameters": [{"$ref": "#/components/parameters/period"}, {"$ref": "#/components/parameters/account"}],
             "responses": {
               "200": {"description": "The meetings", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Meetings"}}}},
               "400": {"$ref": "#/components/responses/BadRequest"},
               "401": {"$ref": "#/components/responses/Unauthorized"},
+              "404": {"$ref": "#/components/responses/NotFound"},
               "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
@@ -137,11 +138,12 @@ enum OpenAPIDocument {
         "/api/v1/recordings": {
           "get": {
             "summary": "The recordings processed or sampled in a period (an account token: its own), with their steps and latest size",
-            "parameters": [{"$ref": "#/components/parameters/period"}],
+            "parameters": [{"$ref": "#/components/parameters/period"}, {"$ref": "#/components/parameters/account"}],
             "responses": {
               "200": {"description": "The recordings", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Recordings"}}}},
               "400": {"$ref": "#/components/responses/BadRequest"},
               "401": {"$ref": "#/components/responses/Unauthorized"},
+              "404": {"$ref": "#/components/responses/NotFound"},
               "503": {"$ref": "#/components/responses/Unavailable"}
             }
           }
@@ -165,6 +167,7 @@ enum OpenAPIDocument {
         "parameters": {
           "period": {"name": "period", "in": "query", "required": true, "description": "A month (2026-11), an ISO week (2026-W47) or a day (2026-11-22), in UTC, from 1970. The pattern leaves out what is valid only in some years (week 53, February 29), which are taken too.", "schema": {"type": "string", "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-(W(0[1-9]|[1-4][0-9]|5[0-2])|(0[1-9]|1[0-2])|(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)$"}},
           "period_optional": {"name": "period", "in": "query", "required": false, "description": "As period; default the current month (UTC)", "schema": {"type": "string", "pattern": "^(19[7-9][0-9]|[2-9][0-9]{3})-(W(0[1-9]|[1-4][0-9]|5[0-2])|(0[1-9]|1[0-2])|(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)$"}},
+          "account": {"name": "account", "in": "query", "required": false, "description": "Only this account's (404 for one the token may not see)", "schema": {"type": "string"}},
           "as_of": {"name": "as_of", "in": "query", "required": false, "description": "The statement as it stood at this RFC 3339 time (default: now)", "schema": {"type": "string", "format": "date-time"}},
           "rerate": {"name": "rerate", "in": "query", "required": false, "description": "true: rate with every record known now, as if the period had never closed", "schema": {"type": "string", "enum": ["true", "false"]}},
           "format": {"name": "format", "in": "query", "required": false, "description": "json (default), csv, or stripe (meter events, one JSON object a line)", "schema": {"type": "string", "enum": ["json", "csv", "stripe"]}}

@@ -200,6 +200,11 @@ struct ConsoleAPITests {
         let theirs = try JSONParser.parse(try get("/api/v1/meetings?period=2026-11", token: Self.accountToken).body)["meetings"]?.arrayValue ?? []
         #expect(!theirs.isEmpty && theirs.allSatisfy { $0["account"]?.stringValue == "acct1" })
         #expect(theirs.count == all.filter { $0["account"]?.stringValue == "acct1" }.count)
+        let filtered = try JSONParser.parse(try get("/api/v1/meetings?period=2026-11&account=acct1").body)["meetings"]?.arrayValue ?? []
+        #expect(filtered == theirs, "an account's meetings, asked for by the operator, are those its own token sees")
+        if let other = names.first(where: { $0 != "acct1" }) {
+            #expect(try get("/api/v1/meetings?period=2026-11&account=\(other)", token: Self.accountToken).status == 404)
+        }
         if let foreign = all.first(where: { $0["account"]?.stringValue != "acct1" })?["meeting"]?.stringValue,
            let own = theirs.first?["meeting"]?.stringValue {
             #expect(try get("/api/v1/meetings/\(HTMLPath.component(foreign))?period=2026-11", token: Self.accountToken).status == 404)
