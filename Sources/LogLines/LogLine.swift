@@ -11,6 +11,13 @@ public enum SourcePosition: Sendable, Hashable {
     case stream(name: String, line: UInt64)
 }
 
+/// Bytes read from a source at once, shared by every line cut from them: a batch of file lines
+/// costs one allocation a read, not one a line. Immutable once made.
+public final class SharedBytes: Sendable {
+    public let bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
 /// One line (or journal entry's message) as a source yields it, before any parsing.
 public struct LogLine: Sendable {
     /// The configured name of the source (`bbb-apps-akka`, `/var/log/jitsi/jicofo.log`, `journal`).
@@ -24,9 +31,14 @@ public struct LogLine: Sendable {
     /// The program that wrote the line when the source knows it (journal: SYSLOG_IDENTIFIER or the
     /// unit); parsers may use it to choose.
     public var origin: String?
-    /// The line's text without its newline. Not guaranteed to be valid UTF-8 in the original;
-    /// invalid bytes are replaced.
-    public var text: String
+    @usableFromInline var body: Body
+
+    /// A line's bytes: its own text, or a range of bytes read with other lines (file lines are
+    /// decoded only when something asks for their text; most are never asked).
+    @usableFromInline enum Body: Sendable {
+        case text(String)
+        case shared(SharedBytes, start: Int, count: Int)
+    }
 
     public init(source: String, position: SourcePosition, time: Timestamp? = nil, boot: String? = nil, origin: String? = nil, text: String) {
         self.source = source
@@ -34,6 +46,77 @@ public struct LogLine: Sendable {
         self.time = time
         self.boot = boot
         self.origin = origin
-        self.text = text
+        self.body = .text(text)
+    }
+
+    /// A line whose bytes are `count` bytes of `shared` from `start`, not copied.
+    public init(source: String, position: SourcePosition, shared: SharedBytes, start: Int, count: Int) {
+        precondition(start >= 0 && count >= 0 && start + count <= shared.bytes.count)
+        self.source = source
+        self.position = position
+        self.body = .shared(shared, start: start, count: count)
+    }
+
+    /// The line's text without its newline. Not guaranteed to be valid UTF-8 in the original;
+    /// invalid bytes are replaced.
+    public var text: String {
+        get {
+            switch body {
+            case .text(let text): return text
+            case .shared(let shared, let start, let count):
+                return shared.bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<start + count]), as: UTF8.self) }
+            }
+        }
+        set { body = .text(newValue) }
+    }
+
+    /// The length of the line's bytes as read (before any replacement of invalid UTF-8).
+    public var byteCount: Int {
+        switch body {
+        case .text(let text): text.utf8.count
+        case .shared(_, _, let count): count
+        }
+    }
+
+    /// Runs `body` over the line's UTF-8, the same bytes as `text`'s: without a copy for a line in
+    /// shared bytes that is ASCII (most log lines) or a native string; decoded first otherwise,
+    /// so that invalid bytes are replaced exactly as `text` replaces them.
+    @inlinable
+    public func withUTF8<R>(_ use: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if let r = try withASCIIBytes(use) { return r }
+        var text = self.text
+        return try text.withUTF8(use)
+    }
+
+    /// `use` over the bytes when they can be read in place as UTF-8; nil when they must be decoded.
+    @inlinable
+    func withASCIIBytes<R>(_ use: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+        switch body {
+        case .text(let text):
+            return try text.utf8.withContiguousStorageIfAvailable(use)
+        case .shared(let shared, let start, let count):
+            return try shared.bytes.withUnsafeBufferPointer { all -> R? in
+                let bytes = UnsafeBufferPointer(rebasing: all[start..<start + count])
+                return Self.isASCII(bytes) ? try use(bytes) : nil
+            }
+        }
+    }
+
+    /// Eight bytes at a time: no byte with its high bit set.
+    @inlinable
+    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = bytes.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        var high: UInt64 = 0
+        while i + 8 <= bytes.count {
+            high |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < bytes.count {
+            high |= UInt64(bytes[i])
+            i += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
     }
 }

@@ -68,12 +68,13 @@ struct RecentLines: Sendable {
     /// Whether `line` (which made facts) repeats one of the last few lines that did; remembers it
     /// if not.
     mutating func isRepeat(_ line: LogLine) -> Bool {
-        let length = line.text.utf8.count
-        for seen in lines where seen.text.utf8.count == length && seen.time == line.time && seen.text == line.text { return true }
+        let text = line.text
+        let length = text.utf8.count
+        for seen in lines where seen.text.utf8.count == length && seen.time == line.time && seen.text == text { return true }
         if lines.count < Self.size {
-            lines.append((line.text, line.time))
+            lines.append((text, line.time))
         } else {
-            lines[next] = (line.text, line.time)
+            lines[next] = (text, line.time)
             next = (next + 1) % Self.size
         }
         return false

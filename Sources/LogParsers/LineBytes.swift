@@ -119,13 +119,9 @@ extension UnsafeBufferPointer where Element == UInt8 {
 }
 
 extension LogLine {
-    /// Runs `body` over the line's UTF-8 without copying it (native strings are contiguous).
+    /// Runs `body` over the line's UTF-8, without a copy where it can (`LogLine.withUTF8`).
     @inline(__always)
-    func withBytes<R>(_ body: (LineBuffer) -> R) -> R {
-        if let r = text.utf8.withContiguousStorageIfAvailable(body) { return r }
-        var text = self.text
-        return text.withUTF8(body)
-    }
+    func withBytes<R>(_ body: (LineBuffer) -> R) -> R { withUTF8(body) }
 }
 
 @inline(__always) func isASCIIDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

@@ -35,7 +35,10 @@ extension FollowState {
             return finalLine(f)
         }
         f.lastGrowth = .now
-        var lines: [LogLine] = []
+        // The kept lines' bytes go into one buffer for the batch, shared by its lines: one
+        // allocation a batch instead of a string a line, and only the bytes of lines kept.
+        var kept: [UInt8] = []
+        var spans: [(offset: UInt64, start: Int, count: Int)] = []
         let cap = configuration.maxLineBytes
         let fpValue = f.fingerprint!.value
         let name = configuration.name
@@ -79,8 +82,8 @@ extension FollowState {
                     if prefilter?.keeps(line.bytes) == false {
                         passedOver += 1
                     } else {
-                        lines.append(LogLine(source: name, position: .file(fingerprint: fpValue, offset: lineStart),
-                                             text: String(decoding: line.bytes, as: UTF8.self)))
+                        spans.append((lineStart, kept.count, line.bytes.count))
+                        kept.append(contentsOf: line.bytes)
                     }
                     lineStart += UInt64(line.extent)
                     return scannedLines < configuration.batchLines
@@ -96,6 +99,8 @@ extension FollowState {
         counts.passedOver += passedOver
         counts.bytes += bytesRead
         if passedOver > 0 { linesRead.increment(by: Int64(passedOver)) }
+        let shared = SharedBytes(kept)
+        let lines = spans.map { LogLine(source: name, position: .file(fingerprint: fpValue, offset: $0.offset), shared: shared, start: $0.start, count: $0.count) }
         return FileBatch(lines: lines, end: f.lineStart)
     }
 
