@@ -23,38 +23,61 @@ public struct LogLine: Sendable {
     /// The configured name of the source (`bbb-apps-akka`, `/var/log/jitsi/jicofo.log`, `journal`).
     public var source: String
     public var position: SourcePosition
-    /// The time the source itself gives the line (the journal's realtime timestamp); nil for file
-    /// lines, whose time is in their text.
-    public var time: Timestamp?
-    /// The journal's boot id, for journal entries.
-    public var boot: String?
-    /// The program that wrote the line when the source knows it (journal: SYSLOG_IDENTIFIER or the
-    /// unit); parsers may use it to choose.
-    public var origin: String?
     @usableFromInline var body: Body
+    /// What only some sources know (the journal), kept apart: a file line, the common case, carries
+    /// none of it, and a batch of lines stays small.
+    private var context: Context?
 
     /// A line's bytes: its own text, or a range of bytes read with other lines (file lines are
     /// decoded only when something asks for their text; most are never asked).
     @usableFromInline enum Body: Sendable {
         case text(String)
-        case shared(SharedBytes, start: Int, count: Int)
+        case shared(SharedBytes, start: UInt32, count: UInt32)
+    }
+
+    private final class Context: Sendable {
+        let time: Timestamp?
+        let boot: String?
+        let origin: String?
+        init(time: Timestamp?, boot: String?, origin: String?) {
+            self.time = time
+            self.boot = boot
+            self.origin = origin
+        }
+    }
+
+    /// The time the source itself gives the line (the journal's realtime timestamp); nil for file
+    /// lines, whose time is in their text.
+    public var time: Timestamp? {
+        get { context?.time }
+        set { context = Context(time: newValue, boot: boot, origin: origin) }
+    }
+    /// The journal's boot id, for journal entries.
+    public var boot: String? {
+        get { context?.boot }
+        set { context = Context(time: time, boot: newValue, origin: origin) }
+    }
+    /// The program that wrote the line when the source knows it (journal: SYSLOG_IDENTIFIER or the
+    /// unit); parsers may use it to choose.
+    public var origin: String? {
+        get { context?.origin }
+        set { context = Context(time: time, boot: boot, origin: newValue) }
     }
 
     public init(source: String, position: SourcePosition, time: Timestamp? = nil, boot: String? = nil, origin: String? = nil, text: String) {
         self.source = source
         self.position = position
-        self.time = time
-        self.boot = boot
-        self.origin = origin
         self.body = .text(text)
+        if time != nil || boot != nil || origin != nil { context = Context(time: time, boot: boot, origin: origin) }
     }
 
-    /// A line whose bytes are `count` bytes of `shared` from `start`, not copied.
+    /// A line whose bytes are `count` bytes of `shared` from `start`, not copied (a batch's bytes
+    /// stay under 4 GiB: its lines are at most `max_line_bytes` each, and a batch a few thousand lines).
     public init(source: String, position: SourcePosition, shared: SharedBytes, start: Int, count: Int) {
-        precondition(start >= 0 && count >= 0 && start + count <= shared.bytes.count)
+        precondition(start >= 0 && count >= 0 && start + count <= shared.bytes.count && start + count <= Int(UInt32.max))
         self.source = source
         self.position = position
-        self.body = .shared(shared, start: start, count: count)
+        self.body = .shared(shared, start: UInt32(start), count: UInt32(count))
     }
 
     /// The line's text without its newline. Not guaranteed to be valid UTF-8 in the original;
@@ -64,7 +87,9 @@ public struct LogLine: Sendable {
             switch body {
             case .text(let text): return text
             case .shared(let shared, let start, let count):
-                return shared.bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<start + count]), as: UTF8.self) }
+                return shared.bytes.withUnsafeBufferPointer {
+                    String(decoding: UnsafeBufferPointer(rebasing: $0[Int(start)..<Int(start + count)]), as: UTF8.self)
+                }
             }
         }
         set { body = .text(newValue) }
@@ -74,7 +99,7 @@ public struct LogLine: Sendable {
     public var byteCount: Int {
         switch body {
         case .text(let text): text.utf8.count
-        case .shared(_, _, let count): count
+        case .shared(_, _, let count): Int(count)
         }
     }
 
@@ -96,7 +121,7 @@ public struct LogLine: Sendable {
             return try text.utf8.withContiguousStorageIfAvailable(use)
         case .shared(let shared, let start, let count):
             return try shared.bytes.withUnsafeBufferPointer { all -> R? in
-                let bytes = UnsafeBufferPointer(rebasing: all[start..<start + count])
+                let bytes = UnsafeBufferPointer(rebasing: all[Int(start)..<Int(start + count)])
                 return Self.isASCII(bytes) ? try use(bytes) : nil
             }
         }

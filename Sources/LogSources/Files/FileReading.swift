@@ -39,6 +39,8 @@ extension FollowState {
         // allocation a batch instead of a string a line, and only the bytes of lines kept.
         var kept: [UInt8] = []
         var spans: [(offset: UInt64, start: Int, count: Int)] = []
+        // Room for one read's worth at once: growing by doubling copies and faults in pages again.
+        kept.reserveCapacity(Int(min(size - f.scanned, UInt64(buffer.count))))
         let cap = configuration.maxLineBytes
         let fpValue = f.fingerprint!.value
         let name = configuration.name
