@@ -103,45 +103,27 @@ public struct LogLine: Sendable {
         }
     }
 
-    /// Runs `body` over the line's UTF-8, the same bytes as `text`'s: without a copy for a line in
-    /// shared bytes that is ASCII (most log lines) or a native string; decoded first otherwise,
-    /// so that invalid bytes are replaced exactly as `text` replaces them.
+    /// Runs `body` over the line's UTF-8, the same bytes as `text`'s: in place for a native string
+    /// or a line in shared bytes that is well-formed UTF-8 (nearly every log line); decoded first
+    /// otherwise, so that invalid bytes are replaced exactly as `text` replaces them.
     @inlinable
     public func withUTF8<R>(_ use: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        if let r = try withASCIIBytes(use) { return r }
+        if let r = try withValidBytes(use) { return r }
         var text = self.text
         return try text.withUTF8(use)
     }
 
     /// `use` over the bytes when they can be read in place as UTF-8; nil when they must be decoded.
     @inlinable
-    func withASCIIBytes<R>(_ use: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+    func withValidBytes<R>(_ use: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
         switch body {
         case .text(let text):
             return try text.utf8.withContiguousStorageIfAvailable(use)
         case .shared(let shared, let start, let count):
             return try shared.bytes.withUnsafeBufferPointer { all -> R? in
                 let bytes = UnsafeBufferPointer(rebasing: all[Int(start)..<Int(start + count)])
-                return Self.isASCII(bytes) ? try use(bytes) : nil
+                return UTF8Validation.isValid(bytes) ? try use(bytes) : nil
             }
         }
-    }
-
-    /// Eight bytes at a time: no byte with its high bit set.
-    @inlinable
-    static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        let raw = UnsafeRawPointer(base)
-        var i = 0
-        var high: UInt64 = 0
-        while i + 8 <= bytes.count {
-            high |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            i += 8
-        }
-        while i < bytes.count {
-            high |= UInt64(bytes[i])
-            i += 1
-        }
-        return high & 0x8080_8080_8080_8080 == 0
     }
 }

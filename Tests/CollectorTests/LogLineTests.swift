@@ -2,7 +2,7 @@ import LogLines
 import Testing
 
 /// A line in bytes shared with its batch reads as the same text, and the same bytes, as a line
-/// made from its own string: ASCII in place, anything else decoded with invalid bytes replaced.
+/// made from its own string: well-formed UTF-8 in place, anything else decoded with invalid bytes replaced.
 @Suite struct LogLineTests {
     @Test func sharedBytesReadAsTheirOwnText() {
         let lines: [[UInt8]] = [
