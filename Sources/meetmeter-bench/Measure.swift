@@ -65,10 +65,18 @@ enum Measure {
     }
 
     /// Resident memory of a process in KiB, from /proc.
-    static func residentKiB(pid: Int32) -> Int? {
+    static func residentKiB(pid: Int32) -> Int? { statusKiB(pid: pid, field: "VmRSS:") }
+
+    /// The process's own memory, without the pages of its program and libraries (RssAnon): what
+    /// a dynamically linked build's resident size says of the agent itself, since the shared
+    /// libraries' pages it counts are mapped from files and shared with every Swift process.
+    static func anonymousKiB(pid: Int32) -> Int? { statusKiB(pid: pid, field: "RssAnon:") }
+
+    private static func statusKiB(pid: Int32, field: String) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        for line in text.split(separator: "\n") where line.hasPrefix(field) {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            return parts.count > 1 ? Int(parts[1]) : nil
         }
         return nil
     }
