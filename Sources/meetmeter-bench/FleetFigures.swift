@@ -31,6 +31,7 @@ enum FleetFigures {
             }
             var lastStore: StoreLocation?
             var rates: [(agents: Int, rate: Double)] = []
+            var memory: [String] = []
             for agents in agentCounts {
                 let run = try Run(engine: engine, server: server, agents: agents, logger: logger)
                 defer { run.stop() }
@@ -38,6 +39,7 @@ enum FleetFigures {
                 let stored = try await RecordStores.withStore(run.location, readOnly: true, logger: logger) { try await $0.count() }
                 guard stored == records else { throw BenchSkip("\(engine) with \(agents) agents: the store holds \(stored) of \(records) records") }
                 rates.append((agents, Double(records) / seconds))
+                memory.append("\(engine), \(agents) agent\(agents == 1 ? "" : "s"): aggregator resident memory at most \(run.peakMemoryKiB.whole / 1024) MiB, its own (anonymous) \(run.peakMemoryKiB.own / 1024) MiB")
                 lastStore = run.location
                 run.keepStore = agents == agentCounts.last
             }
@@ -47,6 +49,7 @@ enum FleetFigures {
                 lines.append(Figure(what: "\(engine), \(agents) agent\(agents == 1 ? "" : "s"), \(records) records through the aggregator",
                                     ours: rate, baseline: baseline, baselineName: baselineName(engine), unit: "records/s").line)
             }
+            lines += memory
             if case .sqlite(let path) = lastStore { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
         }
         return lines
@@ -166,7 +169,18 @@ enum FleetFigures {
             }
             let port = self.port
             let logger = self.logger
-            return try await Measure.asyncSeconds(repeats: 1) {
+            // The aggregator's resident memory, sampled while it takes the records in.
+            let pid = aggregator.processIdentifier
+            let sampler = Task {
+                var peak = (whole: 0, own: 0)
+                while !Task.isCancelled {
+                    peak = (max(peak.whole, Measure.residentKiB(pid: pid) ?? 0), max(peak.own, Measure.anonymousKiB(pid: pid) ?? 0))
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                return peak
+            }
+            defer { sampler.cancel() }
+            let seconds = try await Measure.asyncSeconds(repeats: 1) {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for (host, spool) in spools {
                         group.addTask {
@@ -179,7 +193,13 @@ enum FleetFigures {
                     try await group.waitForAll()
                 }
             }
+            sampler.cancel()
+            peakMemoryKiB = await sampler.value
+            return seconds
         }
+
+        /// The aggregator's peak resident size, whole and its own (anonymous), in the last `ship`.
+        var peakMemoryKiB = (whole: 0, own: 0)
 
         func stop() {
             aggregator.terminate()
