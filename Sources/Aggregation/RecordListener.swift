@@ -242,11 +242,15 @@ public final class RecordListener: Sendable {
                             continue
                         }
                     }
+                    // Counted once a batch: a counter's update takes a lock in the backend.
+                    var stored = 0
+                    var duplicates = 0
+                    out.reserveCapacity(out.readableBytes + step.lines.count * AckWriter.typicalBytes)
                     for ack in step.acks(outcomes: outcomes) {
                         switch ack.status {
-                        case .stored: metrics.stored.increment()
+                        case .stored: stored += 1
                         case .duplicate:
-                            metrics.duplicates.increment()
+                            duplicates += 1
                             if ack.code == WireProtocol.conflictCode {
                                 metrics.conflicting.increment()
                                 logger.warning("a record arrived with the id of a held record and other content; kept as evidence", metadata: [
@@ -259,8 +263,10 @@ public final class RecordListener: Sendable {
                                 "line": "\(ack.line)", "id": "\(ack.id ?? "")", "code": "\(ack.code ?? "")", "reason": "\(ack.error ?? "")",
                             ])
                         }
-                        Self.put(ack.encoded, &out)
+                        AckWriter.write(ack, to: &out)
                     }
+                    if stored > 0 { metrics.stored.increment(by: Int64(stored)) }
+                    if duplicates > 0 { metrics.duplicates.increment(by: Int64(duplicates)) }
                     if let fatal = step.fatal {
                         Self.put(fatal.encoded, &out)
                         metrics.peerRefused(code: fatal.code)
