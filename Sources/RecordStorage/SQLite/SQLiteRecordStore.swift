@@ -4,6 +4,11 @@ import Glibc
 import Darwin
 #endif
 import GRDB
+#if canImport(GRDBSQLite)
+import GRDBSQLite
+#elseif canImport(SQLite3)
+import SQLite3
+#endif
 import Synchronization
 import UsageRecords
 
@@ -154,7 +159,7 @@ public final class SQLiteRecordStore: RecordStore {
                 var outcomes: [StoreOutcome] = []
                 outcomes.reserveCapacity(rows.count)
                 for row in rows {
-                    try insert.execute(arguments: [row.id, row.kind, row.time, row.host, row.meeting, received, row.line])
+                    try Self.insert(row, received: received, with: insert, in: db)
                     if db.changesCount == 1 {
                         outcomes.append(.stored)
                         continue
@@ -179,6 +184,39 @@ public final class SQLiteRecordStore: RecordStore {
         }
         await checkpointIfLarge()
         return outcomes
+    }
+
+    /// Binds and runs the cached insert for one row with SQLite's own calls: GRDB's
+    /// `execute(arguments:)` boxes the seven values as optional existentials and unboxes them
+    /// again, about 8% of the aggregator's CPU a record (perf). SQLite copies the strings.
+    private static func insert(_ row: RecordRow, received: Int64, with statement: Statement, in db: Database) throws {
+        let s = statement.sqliteStatement
+        var code = sqlite3_reset(s)
+        if code == SQLITE_OK { code = bind(row.id, at: 1, s) }
+        if code == SQLITE_OK { code = bind(row.kind, at: 2, s) }
+        if code == SQLITE_OK { code = sqlite3_bind_int64(s, 3, row.time) }
+        if code == SQLITE_OK { code = bind(row.host, at: 4, s) }
+        if code == SQLITE_OK { code = row.meeting.map { bind($0, at: 5, s) } ?? sqlite3_bind_null(s, 5) }
+        if code == SQLITE_OK { code = sqlite3_bind_int64(s, 6, received) }
+        if code == SQLITE_OK { code = bind(row.line, at: 7, s) }
+        if code == SQLITE_OK {
+            code = sqlite3_step(s)
+            if code == SQLITE_DONE { code = SQLITE_OK }
+        }
+        let message = code == SQLITE_OK ? nil : String(cString: sqlite3_errmsg(db.sqliteConnection))
+        // Not left holding the row's copies (nor, after an error, a statement to reset).
+        sqlite3_reset(s)
+        sqlite3_clear_bindings(s)
+        if let message {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+        }
+    }
+
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+    private static func bind(_ text: String, at index: CInt, _ s: OpaquePointer) -> CInt {
+        // withCString gives a pointer even for "" (a nil one would bind NULL); the length keeps a NUL inside.
+        text.withCString { sqlite3_bind_text(s, index, $0, CInt(text.utf8.count), transient) }
     }
 
     // MARK: Write-ahead log
