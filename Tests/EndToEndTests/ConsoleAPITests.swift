@@ -468,11 +468,7 @@ enum PythonTools {
         let fm = FileManager.default
         guard fm.isExecutableFile(atPath: "/usr/bin/chromium"), fm.isExecutableFile(atPath: "/usr/bin/chromedriver"),
               fm.isExecutableFile(atPath: python) else { return false }
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: python)
-        check.arguments = ["-c", "import selenium"]
-        check.standardError = FileHandle.nullDevice
-        guard (try? check.run()) != nil else { return false }
+        guard let check = try? SpawnedProcess(python, ["-c", "import selenium"]) else { return false }
         check.waitUntilExit()
         return check.terminationStatus == 0
     }()

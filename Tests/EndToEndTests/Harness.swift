@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import TestThreads
+import Workloads
 
 /// Finds the package's folders and the executables `swift build --build-tests` made.
 enum Paths {
@@ -30,29 +31,27 @@ enum Paths {
     }
 }
 
-/// A child process that the test owns and stops by its PID, whatever happens.
-final class Child: @unchecked Sendable {
-    let process = Process()
+/// A child process that the test owns and stops by its PID, whatever happens. Spawned without
+/// Foundation's `Process` (see `SpawnedProcess`), with standard output and error in `output`.
+final class Child: Sendable {
+    let process: SpawnedProcess
     let output: String
     let name: String
 
     init(_ executable: String, _ arguments: [String], logTo output: String, environment: [String: String] = [:]) throws {
         self.output = output
         self.name = (executable as NSString).lastPathComponent
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         FileManager.default.createFile(atPath: output, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
-        try process.run()
+        process = try SpawnedProcess(executable, arguments,
+                                     environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                     standardOutput: .file(output), standardError: .file(output))
     }
 
-    var pid: Int32 { process.processIdentifier }
+    var pid: Int32 { process.pid }
     var log: String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+    var isRunning: Bool { process.isRunning }
+    /// The exit code, or the signal that ended it; -1 while it runs.
+    var terminationStatus: Int32 { process.terminationStatus ?? -1 }
 
     /// Waits until the log holds `text` (the daemon said it is ready), or fails.
     /// The deadline is generous and checked once more at the end: on a loaded machine this task
@@ -68,7 +67,7 @@ final class Child: @unchecked Sendable {
         throw HarnessError("\(name) did not log '\(text)'; its log:\n\(log)")
     }
 
-    func signal(_ sig: Int32) { if process.isRunning { kill(pid, sig) } }
+    func signal(_ sig: Int32) { process.signal(sig) }
 
     func stop() {
         signal(SIGTERM)
@@ -91,30 +90,41 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
 
 /// `run` on the calling thread, for the few synchronous set-ups (making certificates).
 func runBlocking(_ executable: String, _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120) throws -> (status: Int32, out: String, err: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
+    // Pipes closed on exec: only the child's own standard descriptors hold their write ends, so
+    // reading to the end ends when the child (and whatever it left running with them) is done.
+    var outPipe: [Int32] = [-1, -1]
+    var errPipe: [Int32] = [-1, -1]
+    // (pipe2 is not in Swift's Glibc module; every child here is spawned with nothing but its
+    // standard descriptors anyway, so no other child can take these between pipe and fcntl.)
+    guard pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw HarnessError("pipe: \(String(cString: strerror(errno)))") }
+    for fd in outPipe + errPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    let process: SpawnedProcess
+    do {
+        process = try SpawnedProcess(executable, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                     standardOutput: .descriptor(outPipe[1]), standardError: .descriptor(errPipe[1]))
+    } catch {
+        for fd in outPipe + errPipe { close(fd) }
+        throw error
+    }
+    close(outPipe[1])
+    close(errPipe[1])
     // Drain both pipes while the child runs, so a chatty child cannot block on a full pipe.
     nonisolated(unsafe) var outData = Data()
     nonisolated(unsafe) var errData = Data()
+    let outHandle = FileHandle(fileDescriptor: outPipe[0], closeOnDealloc: true)
+    let errHandle = FileHandle(fileDescriptor: errPipe[0], closeOnDealloc: true)
     let group = DispatchGroup()
     group.enter()
-    DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async { outData = outHandle.readDataToEndOfFile(); group.leave() }
     group.enter()
-    DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    DispatchQueue.global().async { errData = errHandle.readDataToEndOfFile(); group.leave() }
     if group.wait(timeout: .now() + timeout) == .timedOut {
-        kill(process.processIdentifier, SIGKILL)
+        kill(process.pid, SIGKILL)
         process.waitUntilExit()
         throw HarnessError("\(executable) \(arguments) ran over \(timeout) s")
     }
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    return (process.terminationStatus ?? -1, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
 }
 
 struct HarnessError: Error, CustomStringConvertible {

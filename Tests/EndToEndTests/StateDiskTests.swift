@@ -105,7 +105,7 @@ enum Tmpfs {
         /// Waits until the agent's `/health` shows at least `records` pending (they are spooled).
         func waitForPending(_ records: Int, agent: Child) async throws {
             let deadline = ContinuousClock.now + .seconds(120)
-            while ContinuousClock.now < deadline, agent.process.isRunning {
+            while ContinuousClock.now < deadline, agent.isRunning {
                 if let n = Self.pending(health()), n >= records { return }
                 try await Task.sleep(for: .milliseconds(100))
             }
@@ -163,9 +163,9 @@ enum Tmpfs {
         }
         // It does not end: it waits. Two seconds more are many retries at the first backoffs.
         try await Task.sleep(for: .seconds(2))
-        let runningWhileFull = agent.process.isRunning
+        let runningWhileFull = agent.isRunning
         print("state disk full: agent running \(runningWhileFull), said so \(said)"
-              + (runningWhileFull ? "" : ", exit status \(agent.process.terminationStatus)"))
+              + (runningWhileFull ? "" : ", exit status \(agent.terminationStatus)"))
         #expect(said, "the agent logs that the state disk is full:\n\(agent.log)")
         try #require(runningWhileFull, "the agent must wait for room, not exit:\n\(agent.log)")
         let health = setup.health()
@@ -181,13 +181,13 @@ enum Tmpfs {
         try await agent.waitForLog("has room again", timeout: .seconds(60))
         let deadline = ContinuousClock.now + .seconds(180)
         var stored = try await setup.stored()
-        while stored.count < expectedRecords, ContinuousClock.now < deadline, agent.process.isRunning {
+        while stored.count < expectedRecords, ContinuousClock.now < deadline, agent.isRunning {
             try await Task.sleep(for: .milliseconds(200))
             stored = try await setup.stored()
         }
-        #expect(agent.process.isRunning, "the agent is still running:\n\(agent.log)")
+        #expect(agent.isRunning, "the agent is still running:\n\(agent.log)")
         agent.stop()
-        #expect(agent.process.terminationStatus == 0, "SIGTERM ends it cleanly:\n\(agent.log.suffix(3000))")
+        #expect(agent.terminationStatus == 0, "SIGTERM ends it cleanly:\n\(agent.log.suffix(3000))")
 
         // By content, not id: a line read twice under another id would show here.
         let contents = stored.map { "\($0.kind.rawValue) \($0.time) \($0.payload)" }
@@ -227,13 +227,13 @@ enum Tmpfs {
         try handle.close()
 
         let ended = ContinuousClock.now + .seconds(60)
-        while agent.process.isRunning, ContinuousClock.now < ended {
+        while agent.isRunning, ContinuousClock.now < ended {
             try await Task.sleep(for: .milliseconds(100))
         }
-        let running = agent.process.isRunning
+        let running = agent.isRunning
         agent.stop()
         #expect(!running, "a fault that is not a full disk ends the agent:\n\(agent.log)")
-        #expect(agent.process.terminationStatus != 0, "and not with status 0:\n\(agent.log)")
+        #expect(agent.terminationStatus != 0, "and not with status 0:\n\(agent.log)")
         #expect(agent.log.contains("positions"), "\(agent.log)")
     }
 }

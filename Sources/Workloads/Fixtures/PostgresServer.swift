@@ -151,26 +151,16 @@ public final class PostgresServer: Sendable {
         let argv = ["/bin/sh", "-c", "cd /tmp && exec \"$@\"", "sh"] + command
         let outputPath = NSTemporaryDirectory() + "meetmeter-pg-run-\(UUID().uuidString.prefix(8))"
         defer { unlink(outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
         // Nothing else of this process: other tests' sockets, inherited, would count against
         // the server's descriptors ("insufficient file descriptors available").
-        // (glibc 2.34 has it; Swift's Glibc module does not show it, so found by name.)
-        if let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") {
-            typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        let child: SpawnedProcess
+        do {
+            child = try SpawnedProcess("/bin/sh", Array(argv.dropFirst()), environment: nil,
+                                       standardOutput: .file(outputPath), standardError: .file(outputPath))
+        } catch {
+            throw Failure("cannot start \(program): \(error)")
         }
-        var cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { for a in cArguments { free(a) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/bin/sh", &actions, nil, &cArguments, environ)
-        guard spawned == 0 else { throw Failure("cannot start \(program): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let status = child.waitUntilExit()
         let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         let exited = (status & 0x7f) == 0
         let code = (status >> 8) & 0xff
