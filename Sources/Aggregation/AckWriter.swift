@@ -16,7 +16,7 @@ enum AckWriter {
             return
         }
         out.writeStaticString(#"{"line":"#)
-        writeDecimal(ack.line, to: &out)
+        out.writeString(String(ack.line))  // a small string: no allocation
         out.writeStaticString(#","id":""#)
         out.writeString(id)
         out.writeStaticString(ack.status == .stored ? "\",\"status\":\"stored\"}\n" : "\",\"status\":\"duplicate\"}\n")
@@ -25,20 +25,5 @@ enum AckWriter {
     /// Whether `s` is printable ASCII without a quote or backslash: written as it is in JSON.
     static func isPlain(_ s: String) -> Bool {
         s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }
-    }
-
-    private static func writeDecimal(_ value: Int64, to out: inout ByteBuffer) {
-        if value < 0 { out.writeInteger(UInt8(ascii: "-")) }
-        var v = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits; 20 are enough
-        withUnsafeMutableBytes(of: &digits) { raw in
-            var at = raw.count
-            repeat {
-                at -= 1
-                raw[at] = 0x30 + UInt8(v % 10)
-                v /= 10
-            } while v > 0
-            out.writeBytes(UnsafeRawBufferPointer(rebasing: raw[at...]))
-        }
     }
 }
