@@ -111,8 +111,9 @@ struct ConsoleAPITests {
         #expect(accounts["accounts"] == whole["accounts"], "\(engine): the accounts and their amounts")
         #expect(accounts["total"] == whole["total"])
         // Its closing state: the policy's close of November against as_of, and none when rerated.
-        let closes = accounts["closes"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }
-        #expect(closes != nil && closes.map { accounts["closed"]?.boolValue == (Timestamp(rfc3339: asOf) ?? $0 >= $0) } == true, "\(accounts)")
+        let closes = try #require(accounts["closes"]?.stringValue.flatMap { Timestamp(rfc3339: $0) }, "\(accounts)")
+        let asOfTime = try #require(Timestamp(rfc3339: asOf))
+        #expect(accounts["closed"]?.boolValue == (asOfTime >= closes), "\(accounts)")
         let later = try JSONParser.parse(try get("/api/v1/accounts?period=2026-11&as_of=2027-01-01T00:00:00Z").body)
         #expect(later["closed"]?.boolValue == true)
         #expect(try JSONParser.parse(try get("/api/v1/accounts?period=2026-11&rerate=true").body)["closed"] == .null)

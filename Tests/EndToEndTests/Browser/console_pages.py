@@ -112,19 +112,18 @@ try:
     # Some meeting of the account shows live collaboration's grace period on its timeline.
     driver.back()
     hrefs = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#meetings tr[data-meeting] a")]
-    graced = None
-    for href in hrefs:
-        driver.get(href)
-        if driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.stretch.grace"):
-            graced = href
-            break
+
+    def first_meeting_showing(selector):
+        """The first of the account's meetings whose page has an element matching `selector`."""
+        for href in hrefs:
+            driver.get(href)
+            if driver.find_elements(By.CSS_SELECTOR, selector):
+                return href
+        return None
+
+    graced = first_meeting_showing("svg.timeline rect.stretch.grace")
     check(graced is not None, f"a meeting's timeline shows the grace period after the last moderator left ({len(hrefs)} meetings looked at)")
-    paused = None
-    for href in hrefs:
-        driver.get(href)
-        if driver.find_elements(By.CSS_SELECTOR, "svg.timeline rect.stretch.background-pause"):
-            paused = href
-            break
+    paused = first_meeting_showing("svg.timeline rect.stretch.background-pause")
     check(paused is not None, "a meeting's timeline shows the whiteboard paused while a client was in the background")
     driver.get(graced)
     shot("meeting")
