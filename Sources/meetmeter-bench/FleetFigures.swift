@@ -22,7 +22,7 @@ enum FleetFigures {
         var lines: [String] = []
         var logger = Logger(label: "meetmeter.bench.fleet")
         logger.logLevel = .error
-        let server: PostgresServer? = PostgresServer.available ? try PostgresServer() : nil
+        let server: PostgresServer? = PostgresServer.available ? try PostgresServer(durable: true) : nil
         defer { server?.remove() }
         for engine in Engine.allCases {
             if engine == .postgresql && server == nil {
