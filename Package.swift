@@ -239,7 +239,7 @@ let package = Package(
         // of their own instead of the cooperative pool.
         .target(name: "TestThreads", path: "Tests/TestThreads"),
         // A PostgreSQL server of the tests' own (initdb, pg_ctl on a free loopback port), for a suite.
-        .target(name: "TestPostgres", dependencies: ["Workloads"], path: "Tests/TestPostgres"),
+        .target(name: "TestPostgres", dependencies: ["Workloads", "RecordStorage"], path: "Tests/TestPostgres"),
         .testTarget(name: "CollectorTests", dependencies: [
             "Collector", "LogSources", "LogLines", "LogParsers", "HostSampling", "Delivery", "SystemCalls",
             "Workloads", "UsageRecords", "TestThreads", "CSystemd", "ConfigFiles",

@@ -42,6 +42,9 @@ public struct PostgresAddress: Sendable, Hashable {
     public var tls: TLSMode
     /// The file whose first line is the password; nil for trust, peer or certificate login.
     public var passwordFile: String?
+    /// How long one operation may wait for the database, connecting included, before it fails
+    /// (and nothing is acknowledged). Not part of the URL.
+    public var operationTimeout: Duration = .seconds(15)
 
     public init(user: String, host: String, port: Int = 5432, database: String, tls: TLSMode = .prefer, passwordFile: String? = nil) {
         self.user = user

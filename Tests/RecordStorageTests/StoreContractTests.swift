@@ -31,7 +31,7 @@ func freshLocation(_ engine: Engine) throws -> StoreLocation {
         return .sqlite(path: folder + "/records.sqlite")
     case .postgresql:
         guard let server = PostgresServer.current else { throw TestFailure("no PostgreSQL server in this suite") }
-        return .postgresql(try PostgresAddress(url: try server.createDatabase(), passwordFile: server.passwordFile))
+        return .postgresql(try PostgresAddress(url: try server.createDatabase(), passwordFile: server.passwordFile).patient)
     }
 }
 

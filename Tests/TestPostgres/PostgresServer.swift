@@ -1,4 +1,5 @@
 import Testing
+import RecordStorage
 @_exported import Workloads
 
 extension PostgresServer {
@@ -23,4 +24,15 @@ public struct PostgresServerTrait: SuiteTrait, TestScoping {
 extension Trait where Self == PostgresServerTrait {
     /// One PostgreSQL server for the suite, as `PostgresServer.current`.
     public static var postgresServer: Self { PostgresServerTrait() }
+}
+
+extension PostgresAddress {
+    /// The address with a bound of a minute, for tests that check what is stored rather than how
+    /// soon: on a machine whose disk and cores the other suites keep busy, a migration or a commit
+    /// of theirs once took longer than the daemon's 15 seconds. The tests of the bound keep it.
+    public var patient: PostgresAddress {
+        var address = self
+        address.operationTimeout = .seconds(60)
+        return address
+    }
 }

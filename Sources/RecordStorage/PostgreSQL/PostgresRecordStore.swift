@@ -13,7 +13,7 @@ import UsageRecords
 /// durable before it returns.
 ///
 /// Its connections (`PostgresConnections`) are closed when `run()`, which `RecordStores.withStore`
-/// keeps going beside the work, is cancelled. Every operation is bounded by `operationTimeout`, so
+/// keeps going beside the work, is cancelled. Every operation is bounded by the address's `operationTimeout`, so
 /// that a database that does not answer fails writes (nothing is acknowledged) instead of holding agents forever.
 public final class PostgresRecordStore: RecordStore {
     public let address: PostgresAddress
@@ -21,7 +21,7 @@ public final class PostgresRecordStore: RecordStore {
     let connections: PostgresConnections
     let logger: Logger
     /// How long one operation may wait for the database, connecting included.
-    public static let operationTimeout: Duration = .seconds(15)
+    public var operationTimeout: Duration { address.operationTimeout }
 
     /// Makes the store; nothing connects until the first operation asks.
     public init(address: PostgresAddress, maximumConnections: Int = 8, logger: Logger) throws(StoreError) {
@@ -490,9 +490,10 @@ public final class PostgresRecordStore: RecordStore {
             work.cancel()
             if let connection = lease.abandon() { await connections.release(connection, broken: true) }
         }
+        let bound = operationTimeout
         let timer = Task {
-            do { try await Task.sleep(for: Self.operationTimeout) } catch { return }
-            await abandon(StoreTimeout(what: what))
+            do { try await Task.sleep(for: bound) } catch { return }
+            await abandon(StoreTimeout(what: what, bound: bound))
         }
         defer { timer.cancel() }
         return try await withTaskCancellationHandler {
@@ -504,7 +505,8 @@ public final class PostgresRecordStore: RecordStore {
 
     struct StoreTimeout: Error, CustomStringConvertible {
         var what: String
-        var description: String { "no answer from PostgreSQL within \(PostgresRecordStore.operationTimeout) while \(what)" }
+        var bound: Duration
+        var description: String { "no answer from PostgreSQL within \(bound) while \(what)" }
     }
 
     /// What went wrong, in the server's words when it said something; never the query's values.
